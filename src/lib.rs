@@ -1,0 +1,9 @@
+//! digestpin: find container image references in Kubernetes and Compose files,
+//! resolve their tags to digests at the image's registry, and rewrite each
+//! reference in place, changing no other byte.
+//!
+//! Pipeline: [`walk`] → [`detect`] → [`registry`] → [`edit`] → report (in the binary).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod reference;
+pub mod registry;
