@@ -5,5 +5,7 @@
 //! Pipeline: [`walk`] → [`detect`] → [`registry`] → [`edit`] → report (in the binary).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod edit;
 pub mod reference;
 pub mod registry;
+pub mod walk;

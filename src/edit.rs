@@ -1,0 +1,360 @@
+//! Byte-range edits of a file's text, and the text a pin writes.
+//!
+//! An [`Edit`] replaces one byte range. [`apply`] sorts the edits of a file,
+//! refuses overlapping ones, and splices them into a new string: YAML is never
+//! re-serialised, so every byte outside the edited ranges is kept.
+//! [`pin_edits`] computes the edits that pin one reference: the value becomes
+//! `name@sha256:…` and the tag moves into a YAML comment (`# 1.25`) right after
+//! the value, or the value becomes `name:tag@sha256:…`. [`check_rewrite`]
+//! re-parses the new text and checks that the YAML event stream changed in the
+//! intended scalar values only.
+
+use std::ops::Range;
+
+use saphyr_parser::{Event, Parser};
+
+/// Replace the bytes of `range` with `content`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub range: Range<usize>,
+    pub content: String,
+}
+
+impl Edit {
+    pub fn replace(range: Range<usize>, content: impl Into<String>) -> Self {
+        Self {
+            range,
+            content: content.into(),
+        }
+    }
+
+    pub fn insert(at: usize, content: impl Into<String>) -> Self {
+        Self::replace(at..at, content)
+    }
+}
+
+/// How a pinned reference is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PinStyle {
+    /// `nginx@sha256:… # 1.25`: the tag is kept as a comment.
+    #[default]
+    Comment,
+    /// `nginx:1.25@sha256:…`: the form Renovate and kustomize read.
+    TagDigest,
+}
+
+/// Why a rewrite was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    #[error("edits overlap at bytes {first:?} and {second:?}")]
+    Overlap {
+        first: Range<usize>,
+        second: Range<usize>,
+    },
+    #[error("edit {range:?} is outside the text or splits a character")]
+    OutOfBounds { range: Range<usize> },
+    #[error("the rewritten file no longer parses as YAML: {message}")]
+    Unparsable { message: String },
+    #[error(
+        "the rewritten file differs from the original in more than the image values ({detail})"
+    )]
+    Unintended { detail: String },
+}
+
+/// Applies `edits` to `text`. Edits may come in any order; they must not overlap
+/// (two insertions at the same point are applied in the order given).
+pub fn apply(text: &str, edits: &[Edit]) -> Result<String, EditError> {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out =
+        String::with_capacity(text.len() + edits.iter().map(|e| e.content.len()).sum::<usize>());
+    let mut last = 0usize;
+    let mut previous: Option<&Edit> = None;
+    for edit in sorted {
+        let Range { start, end } = edit.range.clone();
+        if start > end
+            || end > text.len()
+            || !text.is_char_boundary(start)
+            || !text.is_char_boundary(end)
+        {
+            return Err(EditError::OutOfBounds {
+                range: edit.range.clone(),
+            });
+        }
+        if start < last {
+            return Err(EditError::Overlap {
+                first: previous.map_or(0..0, |p| p.range.clone()),
+                second: edit.range.clone(),
+            });
+        }
+        out.push_str(&text[last..start]);
+        out.push_str(&edit.content);
+        last = end;
+        previous = Some(edit);
+    }
+    out.push_str(&text[last..]);
+    Ok(out)
+}
+
+/// One reference to pin, located in a file's text.
+#[derive(Debug, Clone)]
+pub struct PinSite<'a> {
+    /// Byte range of the value (inside the quotes of a quoted scalar).
+    pub span: Range<usize>,
+    /// Whether the value is quoted (the closing quote follows `span`).
+    pub quoted: bool,
+    /// Whether the value sits inside a flow collection (`[{image: x}]`).
+    pub in_flow: bool,
+    /// The reference's name as written, without tag or digest.
+    pub name: &'a str,
+    /// The tag the digest was resolved from (`latest` for an untagged reference).
+    pub tag: &'a str,
+    /// The resolved digest, `sha256:…`.
+    pub digest: &'a str,
+}
+
+impl PinSite<'_> {
+    /// The value in `name:tag@digest` form.
+    pub fn tag_digest_value(&self) -> String {
+        format!("{}:{}@{}", self.name, self.tag, self.digest)
+    }
+
+    /// The value in `name@digest` form.
+    pub fn digest_value(&self) -> String {
+        format!("{}@{}", self.name, self.digest)
+    }
+}
+
+/// Where a comment can go after the value at `after`: `Some(at)` to insert
+/// ` # tag` at byte `at`, `None` when no comment can be placed safely.
+fn comment_point(text: &str, after: usize, in_flow: bool, alone_on_line: bool) -> Option<usize> {
+    let line_end = text[after..].find('\n').map_or(text.len(), |i| after + i);
+    let rest = text[after..line_end].trim_end_matches('\r');
+    let trimmed = rest.trim_start();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return Some(after);
+    }
+    // Inside a flow collection more structure follows on the line
+    // (`image: x}]`). The comment goes at the end of the line, provided the rest
+    // is plain structure: no quote and no comment of its own, and no other pin
+    // shares the line.
+    if in_flow && alone_on_line && !rest.contains(['#', '\'', '"']) {
+        return Some(after + rest.trim_end().len());
+    }
+    None
+}
+
+/// The edits that pin one reference. `alone_on_line` says whether this is the
+/// only reference pinned on its line. Returns the edits and the new value.
+pub fn pin_edits(
+    text: &str,
+    site: &PinSite<'_>,
+    style: PinStyle,
+    alone_on_line: bool,
+) -> (Vec<Edit>, String) {
+    let after = site.span.end + usize::from(site.quoted);
+    let point = match style {
+        PinStyle::Comment => comment_point(text, after, site.in_flow, alone_on_line),
+        PinStyle::TagDigest => None,
+    };
+    match point {
+        Some(at) => {
+            let value = site.digest_value();
+            let edits = vec![
+                Edit::replace(site.span.clone(), value.clone()),
+                Edit::insert(at, format!(" # {}", site.tag)),
+            ];
+            (edits, value)
+        }
+        None => {
+            let value = site.tag_digest_value();
+            (vec![Edit::replace(site.span.clone(), value.clone())], value)
+        }
+    }
+}
+
+/// A YAML event with the position information dropped, for comparison.
+fn events(text: &str) -> Result<Vec<Event<'_>>, EditError> {
+    let mut out = Vec::new();
+    for item in Parser::new_from_str(text) {
+        match item {
+            Ok((event, _span)) => out.push(event),
+            Err(err) => {
+                return Err(EditError::Unparsable {
+                    message: err.to_string(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Checks that `new` parses to the same YAML events as `old`, except that the
+/// scalars listed in `changes` (old value, new value, in file order) changed.
+pub fn check_rewrite(old: &str, new: &str, changes: &[(String, String)]) -> Result<(), EditError> {
+    let before = events(old).map_err(|e| EditError::Unintended {
+        detail: format!("the original does not parse: {e}"),
+    })?;
+    let after = events(new)?;
+    if before.len() != after.len() {
+        return Err(EditError::Unintended {
+            detail: format!("{} events before, {} after", before.len(), after.len()),
+        });
+    }
+    let mut expected = changes.iter();
+    for (b, a) in before.iter().zip(&after) {
+        if b == a {
+            continue;
+        }
+        match (b, a) {
+            (Event::Scalar(bv, bs, ba, bt), Event::Scalar(av, as_, aa, at))
+                if bs == as_ && ba == aa && bt == at =>
+            {
+                match expected.next() {
+                    Some((old_value, new_value)) if old_value == bv && new_value == av => {}
+                    _ => {
+                        return Err(EditError::Unintended {
+                            detail: format!("scalar `{bv}` became `{av}`"),
+                        });
+                    }
+                }
+            }
+            _ => {
+                return Err(EditError::Unintended {
+                    detail: format!("{b:?} became {a:?}"),
+                });
+            }
+        }
+    }
+    if let Some((old_value, _)) = expected.next() {
+        return Err(EditError::Unintended {
+            detail: format!("`{old_value}` was not rewritten"),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
+
+    fn pin(text: &str, value: &str, quoted: bool, in_flow: bool, style: PinStyle) -> String {
+        let start = text.find(value).unwrap();
+        let (name, tag) = value.rsplit_once(':').unwrap();
+        let site = PinSite {
+            span: start..start + value.len(),
+            quoted,
+            in_flow,
+            name,
+            tag,
+            digest: D,
+        };
+        let (edits, new_value) = pin_edits(text, &site, style, true);
+        let out = apply(text, &edits).unwrap();
+        check_rewrite(text, &out, &[(value.to_string(), new_value)]).unwrap();
+        out
+    }
+
+    #[test]
+    fn plain_value_gets_comment() {
+        assert_eq!(
+            pin(
+                "image: nginx:1.25\n",
+                "nginx:1.25",
+                false,
+                false,
+                PinStyle::Comment
+            ),
+            format!("image: nginx@{D} # 1.25\n")
+        );
+    }
+
+    #[test]
+    fn existing_comment_stays_after_ours() {
+        assert_eq!(
+            pin(
+                "image: 'nginx:1.25'  # web\r\n",
+                "nginx:1.25",
+                true,
+                false,
+                PinStyle::Comment
+            ),
+            format!("image: 'nginx@{D}' # 1.25  # web\r\n")
+        );
+    }
+
+    #[test]
+    fn no_final_newline() {
+        assert_eq!(
+            pin(
+                "image: \"a/b:v1\"",
+                "a/b:v1",
+                true,
+                false,
+                PinStyle::Comment
+            ),
+            format!("image: \"a/b@{D}\" # v1")
+        );
+    }
+
+    #[test]
+    fn flow_value_comment_at_line_end() {
+        assert_eq!(
+            pin(
+                "c: [{name: a, image: b:1}]\n",
+                "b:1",
+                false,
+                true,
+                PinStyle::Comment
+            ),
+            format!("c: [{{name: a, image: b@{D}}}] # 1\n")
+        );
+    }
+
+    #[test]
+    fn flow_value_with_comment_falls_back_to_tag_digest() {
+        assert_eq!(
+            pin(
+                "c: [{image: b:1}] # x\n",
+                "b:1",
+                false,
+                true,
+                PinStyle::Comment
+            ),
+            format!("c: [{{image: b:1@{D}}}] # x\n")
+        );
+    }
+
+    #[test]
+    fn tag_digest_style() {
+        assert_eq!(
+            pin(
+                "image: nginx:1.25\n",
+                "nginx:1.25",
+                false,
+                false,
+                PinStyle::TagDigest
+            ),
+            format!("image: nginx:1.25@{D}\n")
+        );
+    }
+
+    #[test]
+    fn overlapping_edits_are_refused() {
+        let err = apply(
+            "abcdef",
+            &[Edit::replace(0..3, "x"), Edit::replace(2..4, "y")],
+        );
+        assert!(matches!(err, Err(EditError::Overlap { .. })));
+    }
+
+    #[test]
+    fn unintended_change_is_caught() {
+        let err = check_rewrite("a: 1\nb: 2\n", "a: 1\nb: 3\n", &[]);
+        assert!(matches!(err, Err(EditError::Unintended { .. })));
+        let err = check_rewrite("a: 1\n", "a: [1\n", &[]);
+        assert!(err.is_err());
+    }
+}
