@@ -8,4 +8,5 @@
 pub mod edit;
 pub mod reference;
 pub mod registry;
+pub mod pin;
 pub mod walk;
