@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use digestpin::edit::PinStyle;
 use digestpin::pin::{self, PinOptions};
 use digestpin::reference::Reference;
-use digestpin::registry::{Mirror, Platform, ResolverOptions, Resolver};
+use digestpin::registry::{Mirror, Platform, Resolver, ResolverOptions};
 use digestpin::walk::{self, WalkOptions};
 
 use crate::report::Report;
@@ -41,7 +41,11 @@ impl From<Status> for ExitCode {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "digestpin", version, about = "Pin container image tags to digests in Kubernetes and Compose files, changing no other byte")]
+#[command(
+    name = "digestpin",
+    version,
+    about = "Pin container image tags to digests in Kubernetes and Compose files, changing no other byte"
+)]
 pub struct Args {
     #[command(subcommand)]
     command: Command,

@@ -6,7 +6,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod edit;
+pub mod pin;
 pub mod reference;
 pub mod registry;
-pub mod pin;
 pub mod walk;

@@ -127,9 +127,18 @@ struct Container {
 fn container() -> impl Strategy<Value = Container> {
     (
         prop::sample::select(vec![
-            "nginx", "redis", "ghcr.io/org/app", "localhost:5000/team/svc", "quay.io/a/b",
+            "nginx",
+            "redis",
+            "ghcr.io/org/app",
+            "localhost:5000/team/svc",
+            "quay.io/a/b",
         ]),
-        prop::option::of(prop::sample::select(vec!["1.25", "7.2-alpine", "v1.0.0", "latest"])),
+        prop::option::of(prop::sample::select(vec![
+            "1.25",
+            "7.2-alpine",
+            "v1.0.0",
+            "latest",
+        ])),
         0u8..3,
         any::<bool>(),
         any::<bool>(),
@@ -157,7 +166,9 @@ fn document(containers: &[Container], indent: usize, blank_lines: bool) -> Strin
     let pad = " ".repeat(indent);
     let mut out = String::from("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n");
     out.push_str(&format!("{pad}name: generated  # a name\nspec:\n"));
-    out.push_str(&format!("{pad}template:\n{pad}{pad}spec:\n{pad}{pad}{pad}containers:\n"));
+    out.push_str(&format!(
+        "{pad}template:\n{pad}{pad}spec:\n{pad}{pad}{pad}containers:\n"
+    ));
     let item = pad.repeat(3);
     for (i, c) in containers.iter().enumerate() {
         if c.flow {

@@ -113,7 +113,11 @@ impl Report {
             line.push_str(&format!(", {} files with errors", summary.file_errors));
         }
         if changed_files > 0 {
-            let verb = if self.mode == Mode::Write { "changed" } else { "would change" };
+            let verb = if self.mode == Mode::Write {
+                "changed"
+            } else {
+                "would change"
+            };
             line.push_str(&format!("; {changed_files} files {verb}"));
         }
         eprintln!("{line}");
