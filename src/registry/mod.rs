@@ -1,1 +1,173 @@
-//! placeholder
+//! Resolving image tags to digests over the OCI distribution API.
+//!
+//! [`Resolver::resolve_all`] takes normalised keys (registry, repository, tag,
+//! optional platform), deduplicates them and resolves them concurrently, at
+//! most `jobs` requests at a time per registry endpoint, each with a timeout
+//! and retries on connection errors, 5xx and 429. Every key gets its own
+//! result: one failure never stops the others.
+//!
+//! The submodules: [`client`] speaks HTTP (endpoints, mirrors, auth, retries),
+//! [`credentials`] reads Docker's configuration, [`challenge`] parses
+//! `WWW-Authenticate`, [`platform`] matches index entries.
+
+mod challenge;
+mod client;
+mod credentials;
+mod platform;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use client::Resolver;
+pub use credentials::{Credential, DockerConfig};
+pub use platform::{Platform, PlatformError};
+
+/// Media types a manifest request accepts.
+pub const MEDIA_OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub const MEDIA_OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const MEDIA_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+pub const MEDIA_DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+/// `HOST=URL`: resolve references of registry HOST at URL; HOST `*` maps every
+/// registry that has no mapping of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mirror {
+    pub host: String,
+    pub url: url::Url,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MirrorError {
+    #[error("invalid mirror `{0}`: expected HOST=URL, e.g. docker.io=http://127.0.0.1:5000")]
+    Format(String),
+    #[error("invalid mirror URL `{url}`: {reason}")]
+    Url { url: String, reason: String },
+}
+
+impl FromStr for Mirror {
+    type Err = MirrorError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (host, url) = s
+            .split_once('=')
+            .ok_or_else(|| MirrorError::Format(s.to_string()))?;
+        if host.is_empty() || url.is_empty() {
+            return Err(MirrorError::Format(s.to_string()));
+        }
+        let url = url::Url::parse(url).map_err(|e| MirrorError::Url {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(MirrorError::Url {
+                url: url.to_string(),
+                reason: "must be an http or https URL".into(),
+            });
+        }
+        let host = match host {
+            "index.docker.io" | "registry-1.docker.io" => "docker.io",
+            host => host,
+        };
+        Ok(Mirror {
+            host: host.to_string(),
+            url,
+        })
+    }
+}
+
+/// Settings of a [`Resolver`].
+#[derive(Debug, Clone)]
+pub struct ResolverOptions {
+    pub mirrors: Vec<Mirror>,
+    /// An extra CA certificate (PEM) to trust.
+    pub ca_file: Option<PathBuf>,
+    /// Concurrent requests per registry endpoint.
+    pub jobs: usize,
+    /// Timeout of one request.
+    pub timeout: Duration,
+    /// Retries of one request after a connection error, 5xx or 429.
+    pub retries: u32,
+    /// Where Docker's `config.json` is; default `$DOCKER_CONFIG` or `~/.docker`.
+    pub docker_config_dir: Option<PathBuf>,
+    /// Refuse every request to an address outside 127.0.0.0/8 and ::1.
+    pub loopback_only: bool,
+}
+
+impl Default for ResolverOptions {
+    fn default() -> Self {
+        Self {
+            mirrors: Vec::new(),
+            ca_file: None,
+            jobs: 8,
+            timeout: Duration::from_secs(30),
+            retries: 4,
+            docker_config_dir: None,
+            loopback_only: false,
+        }
+    }
+}
+
+/// What to resolve: a normalised registry and repository, a tag, and
+/// optionally the platform whose manifest is wanted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResolveKey {
+    pub registry: String,
+    pub repository: String,
+    pub tag: String,
+    pub platform: Option<Platform>,
+}
+
+/// A resolved digest and the media type of the manifest it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub digest: String,
+    pub media_type: String,
+}
+
+/// Why the client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("cannot read CA file {path}: {reason}")]
+    CaFile { path: PathBuf, reason: String },
+    #[error("cannot read Docker's config.json: {0}")]
+    DockerConfig(#[source] std::io::Error),
+    #[error("cannot start the HTTP client: {0}")]
+    Client(String),
+}
+
+/// Why one key did not resolve.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("tag not found ({url})")]
+    TagNotFound { url: String },
+    #[error("repository not found ({url})")]
+    RepositoryNotFound { url: String },
+    #[error("unauthorized: {reason} ({url})")]
+    Unauthorized { url: String, reason: String },
+    #[error("timed out ({url})")]
+    Timeout { url: String },
+    #[error("TLS error: {reason} ({url})")]
+    Tls { url: String, reason: String },
+    #[error("cannot connect: {reason} ({url})")]
+    Connection { url: String, reason: String },
+    #[error("too many requests, rate limited ({url})")]
+    TooManyRequests { url: String },
+    #[error("registry error: HTTP {status} ({url})")]
+    Server { url: String, status: u16 },
+    #[error("platform {wanted} not found; the index has {}", if available.is_empty() { "no platforms".to_string() } else { available.join(", ") })]
+    PlatformNotFound {
+        wanted: String,
+        available: Vec<String>,
+    },
+    #[error("the image is {found}, not {wanted}")]
+    PlatformMismatch { wanted: String, found: String },
+    #[error("invalid response: {reason} ({url})")]
+    InvalidResponse { url: String, reason: String },
+    #[error("refused to contact {url}: only loopback addresses are allowed")]
+    NonLoopback { url: String },
+    #[error("credential helper {helper} failed: {reason}")]
+    CredentialHelper { helper: String, reason: String },
+    #[error("not resolved")]
+    NotAttempted,
+}

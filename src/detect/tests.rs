@@ -1,0 +1,200 @@
+use super::*;
+
+fn images(text: &str) -> Vec<String> {
+    let (_, findings) = scan(text).unwrap().unwrap();
+    findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::Image { site, .. } => {
+                assert_eq!(&text[site.span.clone()], site.value);
+                Some(site.value.clone())
+            }
+            Finding::Skipped { .. } => None,
+        })
+        .collect()
+}
+
+fn skipped(text: &str) -> Vec<(String, SkipReason)> {
+    let (_, findings) = scan(text).unwrap().unwrap();
+    findings
+        .into_iter()
+        .filter_map(|f| match f {
+            Finding::Skipped { site, reason } => Some((site.value, reason)),
+            Finding::Image { .. } => None,
+        })
+        .collect()
+}
+
+#[test]
+fn workloads_by_kind() {
+    let text = "\
+apiVersion: v1
+kind: Pod
+spec:
+  containers: [{name: a, image: a:1}]
+  initContainers:
+    - image: b:1
+  ephemeralContainers:
+    - image: c:1
+  volumes:
+    - name: v
+      image: {reference: d:1}
+---
+apiVersion: apps/v1
+kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+        - image: e:1
+          args: [\"--image\", \"x:1\"]
+          env: [{name: IMAGE, value: \"y:1\"}]
+---
+apiVersion: batch/v1
+kind: CronJob
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - image: f:1
+---
+apiVersion: v1
+kind: PodTemplate
+template:
+  spec:
+    containers:
+      - image: g:1
+---
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: apps/v1
+    kind: StatefulSet
+    spec: {template: {spec: {containers: [{image: h:1}]}}}
+";
+    assert_eq!(
+        images(text),
+        ["a:1", "b:1", "c:1", "d:1", "e:1", "f:1", "g:1", "h:1"]
+    );
+}
+
+#[test]
+fn custom_resources_any_depth_and_config_files_ignored() {
+    let text = "\
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+spec:
+  template: {spec: {containers: [{image: 'r:1'}]}}
+  steps:
+    - image: s:1
+    - image: {repository: nginx, tag: x}
+    - image: Not A Reference
+---
+apiVersion: skaffold/v4beta11
+kind: Config
+build:
+  artifacts:
+    - image: skaffold-app
+---
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+images:
+  - name: nginx
+---
+apiVersion: v1
+kind: ConfigMap
+data:
+  image: nginx:1.25
+  config: |
+    image: nginx:1.25
+";
+    assert_eq!(images(text), ["r:1", "s:1"]);
+}
+
+#[test]
+fn not_kubernetes_or_compose() {
+    assert!(scan("image: nginx\n").unwrap().is_none());
+    assert!(
+        scan("jobs:\n  a:\n    container: {image: x}\n")
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn compose_anchors_merges_and_build() {
+    let text = "\
+x-base: &base
+  image: shop:2
+x-img: &img redis:7
+services:
+  a:
+    <<: *base
+  b:
+    <<: [*base]
+    ports: [80]
+  c:
+    image: *img
+  d:
+    image: \"db:1\"   # primary
+  e:
+    build: .
+    image: local/e:dev
+  f:
+    image: ${REGISTRY}/f:${TAG}
+";
+    let (kind, _) = scan(text).unwrap().unwrap();
+    assert_eq!(kind, FileKind::Compose);
+    assert_eq!(images(text), ["shop:2", "redis:7", "db:1"]);
+    assert_eq!(
+        skipped(text),
+        [
+            ("local/e:dev".to_string(), SkipReason::BuiltByCompose),
+            ("${REGISTRY}/f:${TAG}".to_string(), SkipReason::Templated)
+        ]
+    );
+}
+
+#[test]
+fn positions_are_bytes_and_columns_are_characters() {
+    let text = "\u{feff}# é\napiVersion: v1\nkind: Pod\nmetadata: {name: ü}\nspec:\r\n  containers:\r\n    - image: \"ñ/x:1\"\r\n    - image: &a 'b:1'\r\n    - image: *a\r\n";
+    let (_, findings) = scan(text).unwrap().unwrap();
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    let Finding::Skipped { site, .. } = &findings[0] else {
+        panic!("ñ is not a reference character: {findings:?}");
+    };
+    assert_eq!((site.line, site.column), (7, 15));
+    let Finding::Image { site, .. } = &findings[1] else {
+        panic!();
+    };
+    assert_eq!(&text[site.span.clone()], "b:1");
+    assert_eq!(
+        (site.line, site.column, site.style),
+        (8, 18, ScalarStyle::SingleQuoted)
+    );
+}
+
+#[test]
+fn escaped_and_block_values_are_skipped() {
+    let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: \"a\\u003a1\"\n    - image: |\n        b:1\n";
+    let reasons: Vec<SkipReason> = skipped(text).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(reasons, [SkipReason::Escaped, SkipReason::BlockScalar]);
+}
+
+#[test]
+fn flow_is_marked() {
+    let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers: [{image: a:1}]\n  initContainers:\n    - image: b:1\n";
+    let (_, findings) = scan(text).unwrap().unwrap();
+    let flows: Vec<bool> = findings.iter().map(|f| f.site().in_flow).collect();
+    assert_eq!(flows, [true, false]);
+}
+
+#[test]
+fn invalid_yaml_reports_line_and_column() {
+    let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n{{- range .Values.x }}\n    - image: {{ .image }}\n";
+    let err = scan(text).unwrap_err();
+    let DetectError::Yaml { line, .. } = err;
+    assert!(line >= 5, "{err}");
+}

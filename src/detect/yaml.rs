@@ -1,0 +1,323 @@
+//! A small YAML tree with byte positions, built from `saphyr-parser` events.
+//!
+//! The tree keeps what detection needs and nothing more: mappings, sequences
+//! and scalars, each scalar with its value, style and the byte range of its
+//! value text in the file. Aliases point at their anchored node, so a value
+//! shared through an anchor is one node however often it is used. Positions
+//! from the parser are character indexes; they are turned into byte offsets
+//! here, and the scalar's value text is located in the source by scanning past
+//! its anchor and tag, so the range never includes quotes, properties or
+//! trailing comments.
+
+use std::ops::Range;
+
+use saphyr_parser::{Event, Parser, ScalarStyle as SaphyrStyle};
+
+use super::{DetectError, ScalarStyle};
+
+/// Index of a node in [`Tree::nodes`].
+pub type NodeId = usize;
+
+#[derive(Debug, Clone)]
+pub struct Scalar {
+    pub value: String,
+    /// `None` for block scalars (literal and folded).
+    pub style: Option<ScalarStyle>,
+    /// Byte range of the value text inside the quotes, when the source text
+    /// equals the value; `None` when it does not (escapes, line folding).
+    pub span: Option<Range<usize>>,
+    /// Byte offset where the scalar starts (its anchor or tag, if any).
+    pub start: usize,
+    pub in_flow: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Node {
+    Scalar(Scalar),
+    Mapping(Vec<(NodeId, NodeId)>),
+    Sequence(Vec<NodeId>),
+}
+
+/// All documents of one file.
+#[derive(Debug, Default)]
+pub struct Tree {
+    pub nodes: Vec<Node>,
+    /// The root node of each document.
+    pub documents: Vec<NodeId>,
+}
+
+impl Tree {
+    pub fn scalar(&self, id: NodeId) -> Option<&Scalar> {
+        match &self.nodes[id] {
+            Node::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value of a plain or quoted scalar.
+    pub fn str(&self, id: NodeId) -> Option<&str> {
+        self.scalar(id).map(|s| s.value.as_str())
+    }
+
+    pub fn items(&self, id: NodeId) -> &[NodeId] {
+        match &self.nodes[id] {
+            Node::Sequence(items) => items,
+            _ => &[],
+        }
+    }
+
+    /// Entries of a mapping, own keys first, then those merged with `<<`.
+    pub fn entries(&self, id: NodeId) -> Vec<(NodeId, NodeId)> {
+        let mut out = Vec::new();
+        self.collect_entries(id, &mut out, 0);
+        out
+    }
+
+    fn collect_entries(&self, id: NodeId, out: &mut Vec<(NodeId, NodeId)>, depth: usize) {
+        let Node::Mapping(entries) = &self.nodes[id] else {
+            return;
+        };
+        let mut merges = Vec::new();
+        for &(key, value) in entries {
+            if self.str(key) == Some("<<") && depth < 16 {
+                merges.push(value);
+            } else if !out
+                .iter()
+                .any(|&(k, _)| self.str(k).is_some() && self.str(k) == self.str(key))
+            {
+                out.push((key, value));
+            }
+        }
+        for merge in merges {
+            match &self.nodes[merge] {
+                Node::Mapping(_) => self.collect_entries(merge, out, depth + 1),
+                Node::Sequence(items) => {
+                    for &item in items {
+                        self.collect_entries(item, out, depth + 1);
+                    }
+                }
+                Node::Scalar(_) => {}
+            }
+        }
+    }
+
+    /// The value of `key` in mapping `id` (own keys win over merged ones).
+    pub fn get(&self, id: NodeId, key: &str) -> Option<NodeId> {
+        self.entries(id)
+            .into_iter()
+            .find(|&(k, _)| self.str(k) == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// Follows a path of mapping keys.
+    pub fn path(&self, id: NodeId, keys: &[&str]) -> Option<NodeId> {
+        keys.iter().try_fold(id, |node, key| self.get(node, key))
+    }
+
+    pub fn is_mapping(&self, id: NodeId) -> bool {
+        matches!(self.nodes[id], Node::Mapping(_))
+    }
+}
+
+/// Character index → byte offset.
+struct Offsets {
+    /// Byte offset of each character, with the text length appended; empty
+    /// for ASCII text, where they are equal.
+    table: Vec<usize>,
+}
+
+impl Offsets {
+    fn new(text: &str) -> Self {
+        let table = if text.is_ascii() {
+            Vec::new()
+        } else {
+            text.char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(text.len()))
+                .collect()
+        };
+        Self { table }
+    }
+
+    fn byte(&self, index: usize) -> usize {
+        if self.table.is_empty() {
+            index
+        } else {
+            self.table
+                .get(index)
+                .copied()
+                .unwrap_or_else(|| self.table.last().copied().unwrap_or(0))
+        }
+    }
+}
+
+enum Open {
+    Mapping { id: NodeId, key: Option<NodeId> },
+    Sequence { id: NodeId },
+}
+
+/// Parses every document of `text`.
+pub fn parse(text: &str) -> Result<Tree, DetectError> {
+    let offsets = Offsets::new(text);
+    let mut tree = Tree::default();
+    let mut anchors: Vec<(usize, NodeId)> = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut flow_depth = 0usize;
+    // For each open collection, whether it is a flow collection.
+    let mut flow_stack: Vec<bool> = Vec::new();
+
+    for item in Parser::new_from_str(text) {
+        let (event, span) = item.map_err(|err| DetectError::Yaml {
+            line: err.marker().line(),
+            column: err.marker().col() + 1,
+            message: err.info().to_string(),
+        })?;
+        let start = offsets.byte(span.start.index());
+        let node = match event {
+            Event::Scalar(value, style, anchor, _tag) => {
+                let style = match style {
+                    SaphyrStyle::Plain => Some(ScalarStyle::Plain),
+                    SaphyrStyle::SingleQuoted => Some(ScalarStyle::SingleQuoted),
+                    SaphyrStyle::DoubleQuoted => Some(ScalarStyle::DoubleQuoted),
+                    SaphyrStyle::Literal | SaphyrStyle::Folded => None,
+                };
+                let span = style.and_then(|style| locate(text, start, &value, style));
+                let id = push(
+                    &mut tree,
+                    Node::Scalar(Scalar {
+                        value: value.into_owned(),
+                        style,
+                        span,
+                        start,
+                        in_flow: flow_depth > 0,
+                    }),
+                );
+                if anchor > 0 {
+                    anchors.push((anchor, id));
+                }
+                Some(id)
+            }
+            Event::Alias(anchor) => anchors
+                .iter()
+                .rev()
+                .find(|(a, _)| *a == anchor)
+                .map(|&(_, id)| id),
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                let is_mapping = matches!(event, Event::MappingStart(..));
+                let id = push(
+                    &mut tree,
+                    if is_mapping {
+                        Node::Mapping(Vec::new())
+                    } else {
+                        Node::Sequence(Vec::new())
+                    },
+                );
+                if anchor > 0 {
+                    anchors.push((anchor, id));
+                }
+                let flow = starts_flow(text, start);
+                flow_stack.push(flow);
+                if flow {
+                    flow_depth += 1;
+                }
+                attach(&mut tree, &mut stack, id);
+                stack.push(if is_mapping {
+                    Open::Mapping { id, key: None }
+                } else {
+                    Open::Sequence { id }
+                });
+                None
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                if flow_stack.pop() == Some(true) {
+                    flow_depth = flow_depth.saturating_sub(1);
+                }
+                None
+            }
+            Event::DocumentStart(_) => {
+                anchors.clear();
+                None
+            }
+            Event::DocumentEnd | Event::StreamStart | Event::StreamEnd | Event::Nothing => None,
+        };
+        if let Some(id) = node {
+            attach(&mut tree, &mut stack, id);
+        }
+    }
+    Ok(tree)
+}
+
+/// Whether a collection event at `start` opens a flow collection: the first
+/// non-space character from `start`, after any anchor or tag, is `{` or `[`.
+fn starts_flow(text: &str, start: usize) -> bool {
+    let rest = skip_properties(text, start);
+    matches!(text.as_bytes().get(rest), Some(b'{' | b'['))
+}
+
+/// Skips an anchor (`&a`), a tag (`!t`) and the spaces around them.
+fn skip_properties(text: &str, mut at: usize) -> usize {
+    let bytes = text.as_bytes();
+    loop {
+        while matches!(bytes.get(at), Some(b' ' | b'\t')) {
+            at += 1;
+        }
+        match bytes.get(at) {
+            Some(b'&' | b'!') => {
+                while at < bytes.len() && !matches!(bytes[at], b' ' | b'\t' | b'\n' | b'\r') {
+                    at += 1;
+                }
+            }
+            _ => return at,
+        }
+    }
+}
+
+fn push(tree: &mut Tree, node: Node) -> NodeId {
+    tree.nodes.push(node);
+    tree.nodes.len() - 1
+}
+
+/// Adds `id` to the collection on top of the stack, or makes it a document root.
+fn attach(tree: &mut Tree, stack: &mut [Open], id: NodeId) {
+    match stack.last_mut() {
+        None => tree.documents.push(id),
+        Some(Open::Sequence { id: seq }) => {
+            if let Node::Sequence(items) = &mut tree.nodes[*seq] {
+                items.push(id);
+            }
+        }
+        Some(Open::Mapping { id: map, key }) => match key.take() {
+            None => *key = Some(id),
+            Some(k) => {
+                if let Node::Mapping(entries) = &mut tree.nodes[*map] {
+                    entries.push((k, id));
+                }
+            }
+        },
+    }
+}
+
+/// The byte range of a scalar's value text, starting the search at the
+/// scalar's event position; `None` when the source text differs from the value.
+fn locate(text: &str, start: usize, value: &str, style: ScalarStyle) -> Option<Range<usize>> {
+    let at = skip_properties(text, start);
+    let bytes = text.as_bytes();
+    let (from, to) = match style {
+        ScalarStyle::Plain => (at, at + value.len()),
+        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+            let quote = if style == ScalarStyle::SingleQuoted {
+                b'\''
+            } else {
+                b'"'
+            };
+            if bytes.get(at) != Some(&quote) {
+                return None;
+            }
+            let from = at + 1;
+            let close = text[from..].find(quote as char)? + from;
+            (from, close)
+        }
+    };
+    (text.get(from..to) == Some(value)).then_some(from..to)
+}

@@ -1,0 +1,850 @@
+//! The HTTP side of resolving: endpoints, mirrors, authentication, retries.
+//!
+//! A tag is resolved with `HEAD /v2/<repo>/manifests/<tag>` (Docker Hub does
+//! not count HEAD against its pull limit); the digest comes from
+//! `Docker-Content-Digest`, or from hashing the manifest when a registry omits
+//! it. A platform is resolved by reading the index and picking its entry. On a
+//! 401 the `WWW-Authenticate` challenge is answered once per (endpoint,
+//! repository) for the run: a Bearer token from the realm, or HTTP Basic, with
+//! credentials from Docker's configuration when it has some.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::{Method, Response, StatusCode};
+use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
+use tokio::sync::{OnceCell, Semaphore};
+use url::{Host, Url};
+
+use super::challenge::{self, Challenge};
+use super::credentials::{Credential, DockerConfig};
+use super::platform::Platform;
+use super::{
+    MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST, RegistryError,
+    ResolveError, ResolveKey, Resolved, ResolverOptions,
+};
+
+const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+const BACKOFF_START: Duration = Duration::from_millis(200);
+const BACKOFF_MAX: Duration = Duration::from_secs(3);
+const RETRY_AFTER_MAX: Duration = Duration::from_secs(10);
+
+type AuthSlot = Arc<OnceCell<Result<Option<String>, ResolveError>>>;
+
+/// Resolves tags to digests; cheap to share, holds one connection pool.
+pub struct Resolver {
+    runtime: tokio::runtime::Runtime,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    options: ResolverOptions,
+    config: DockerConfig,
+    credentials: Mutex<HashMap<String, Result<Option<Credential>, ResolveError>>>,
+    auth: Mutex<HashMap<(String, String), AuthSlot>>,
+    limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Resolver {
+    pub fn new(options: ResolverOptions) -> Result<Resolver, RegistryError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .pool_max_idle_per_host(options.jobs.max(1))
+            .user_agent(concat!("digestpin/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &options.ca_file {
+            let ca_error = |reason: String| RegistryError::CaFile {
+                path: path.clone(),
+                reason,
+            };
+            let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_error(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(ca_error("no PEM certificate in the file".into()));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| RegistryError::Client(e.to_string()))?;
+        let config = DockerConfig::load(options.docker_config_dir.as_deref())
+            .map_err(RegistryError::DockerConfig)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| RegistryError::Client(e.to_string()))?;
+        Ok(Resolver {
+            runtime,
+            inner: Arc::new(Inner {
+                http,
+                options,
+                config,
+                credentials: Mutex::new(HashMap::new()),
+                auth: Mutex::new(HashMap::new()),
+                limits: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// Resolves every key, each once, concurrently. Blocks until all are done.
+    pub fn resolve_all(
+        &self,
+        keys: &[ResolveKey],
+    ) -> BTreeMap<ResolveKey, Result<Resolved, ResolveError>> {
+        let mut unique = keys.to_vec();
+        unique.sort();
+        unique.dedup();
+        let inner = &self.inner;
+        let results = self.runtime.block_on(futures_util::future::join_all(
+            unique.iter().map(|key| inner.resolve(key)),
+        ));
+        unique.into_iter().zip(results).collect()
+    }
+
+    /// Resolves one key.
+    pub fn resolve(&self, key: &ResolveKey) -> Result<Resolved, ResolveError> {
+        self.runtime.block_on(self.inner.resolve(key))
+    }
+
+    /// Whether `digest` exists in `repository` of `registry`.
+    pub fn manifest_exists(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<bool, ResolveError> {
+        self.runtime.block_on(async {
+            let url = self.inner.manifest_url(registry, repository, digest)?;
+            let response = self
+                .inner
+                .request(registry, repository, Method::HEAD, &url)
+                .await?;
+            match response.status() {
+                s if s.is_success() => Ok(true),
+                StatusCode::NOT_FOUND => Ok(false),
+                s => Err(status_error(s, &url)),
+            }
+        })
+    }
+}
+
+/// Whether a URL's host is `localhost` or a loopback address.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The base URL of a registry, as Docker picks it: plain HTTP for loopback
+/// hosts, HTTPS elsewhere, Docker Hub's API at `registry-1.docker.io`.
+pub fn registry_base(registry: &str) -> Result<Url, url::ParseError> {
+    if registry == "docker.io" {
+        return Url::parse("https://registry-1.docker.io/");
+    }
+    let http = Url::parse(&format!("http://{registry}/"))?;
+    if is_loopback(&http) {
+        Ok(http)
+    } else {
+        Url::parse(&format!("https://{registry}/"))
+    }
+}
+
+fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// `host[:port]` of a URL, the form Docker's config keys use.
+fn host_port(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+fn status_error(status: StatusCode, url: &Url) -> ResolveError {
+    let url = url.to_string();
+    match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ResolveError::Unauthorized {
+            url,
+            reason: format!("HTTP {}", status.as_u16()),
+        },
+        StatusCode::TOO_MANY_REQUESTS => ResolveError::TooManyRequests { url },
+        StatusCode::NOT_FOUND => ResolveError::TagNotFound { url },
+        s => ResolveError::Server {
+            url,
+            status: s.as_u16(),
+        },
+    }
+}
+
+fn transport_error(err: &reqwest::Error, url: &Url) -> ResolveError {
+    let url = url.to_string();
+    if err.is_timeout() {
+        return ResolveError::Timeout { url };
+    }
+    let mut chain = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = source {
+        chain.push(e.to_string());
+        source = e.source();
+    }
+    let reason = chain.last().cloned().unwrap_or_default();
+    let all = chain.join(": ").to_ascii_lowercase();
+    if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
+        ResolveError::Tls { url, reason }
+    } else {
+        ResolveError::Connection { url, reason }
+    }
+}
+
+#[derive(Deserialize)]
+struct RegistryErrors {
+    #[serde(default)]
+    errors: Vec<RegistryErrorBody>,
+}
+
+#[derive(Deserialize)]
+struct RegistryErrorBody {
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct Token {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    access_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Manifest {
+    #[serde(default)]
+    media_type: Option<String>,
+    #[serde(default)]
+    manifests: Option<Vec<IndexEntry>>,
+    #[serde(default)]
+    config: Option<Descriptor>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndexEntry {
+    #[serde(default)]
+    media_type: Option<String>,
+    digest: String,
+    #[serde(default)]
+    platform: Option<EntryPlatform>,
+}
+
+#[derive(Deserialize)]
+struct Descriptor {
+    digest: String,
+}
+
+#[derive(Deserialize)]
+struct EntryPlatform {
+    #[serde(default)]
+    os: String,
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    variant: Option<String>,
+}
+
+fn sha256_digest(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let mut out = String::with_capacity(71);
+    out.push_str("sha256:");
+    for b in hash {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+fn valid_digest(digest: &str) -> bool {
+    let Some((algorithm, hex)) = digest.split_once(':') else {
+        return false;
+    };
+    let len = match algorithm {
+        "sha256" => 64,
+        "sha384" => 96,
+        "sha512" => 128,
+        _ => return false,
+    };
+    hex.len() == len
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl Inner {
+    /// The base URL requests for `registry` go to.
+    fn base(&self, registry: &str) -> Result<Url, ResolveError> {
+        let mirror = self
+            .options
+            .mirrors
+            .iter()
+            .find(|m| m.host == registry)
+            .or_else(|| self.options.mirrors.iter().find(|m| m.host == "*"));
+        let mut base = match mirror {
+            Some(mirror) => mirror.url.clone(),
+            None => registry_base(registry).map_err(|e| ResolveError::InvalidResponse {
+                url: registry.to_string(),
+                reason: format!("not a registry host: {e}"),
+            })?,
+        };
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        Ok(base)
+    }
+
+    fn manifest_url(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+    ) -> Result<Url, ResolveError> {
+        self.url(registry, &format!("v2/{repository}/manifests/{reference}"))
+    }
+
+    fn url(&self, registry: &str, path: &str) -> Result<Url, ResolveError> {
+        let base = self.base(registry)?;
+        base.join(path).map_err(|e| ResolveError::InvalidResponse {
+            url: base.to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    fn limit(&self, url: &Url) -> Arc<Semaphore> {
+        let mut limits = self.limits.lock().unwrap_or_else(|e| e.into_inner());
+        limits
+            .entry(origin(url))
+            .or_insert_with(|| Arc::new(Semaphore::new(self.options.jobs.max(1))))
+            .clone()
+    }
+
+    /// Credentials for a request to `url` on behalf of `registry`: those of
+    /// the host actually contacted (a mirror), else those of the registry.
+    fn credential(&self, registry: &str, url: &Url) -> Result<Option<Credential>, ResolveError> {
+        let contacted = if url.host_str() == Some("registry-1.docker.io") {
+            "docker.io".to_string()
+        } else {
+            host_port(url)
+        };
+        for host in [contacted.as_str(), registry] {
+            let cached = self
+                .credentials
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(host)
+                .cloned();
+            let found = match cached {
+                Some(found) => found,
+                None => {
+                    let found = self.config.lookup(host);
+                    self.credentials
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(host.to_string(), found.clone());
+                    found
+                }
+            };
+            if let Some(credential) = found? {
+                return Ok(Some(credential));
+            }
+        }
+        Ok(None)
+    }
+
+    /// One HTTP request with retries on connection errors, 5xx and 429.
+    async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        auth: Option<&str>,
+        accept: Option<&str>,
+    ) -> Result<Response, ResolveError> {
+        if self.options.loopback_only && !is_loopback(url) {
+            return Err(ResolveError::NonLoopback {
+                url: url.to_string(),
+            });
+        }
+        let limit = self.limit(url);
+        let mut backoff = BACKOFF_START;
+        let mut attempt = 0;
+        loop {
+            let result = {
+                let _permit = limit
+                    .acquire()
+                    .await
+                    .map_err(|_| ResolveError::NotAttempted)?;
+                let mut request = self.http.request(method.clone(), url.clone());
+                if let Some(accept) = accept {
+                    request = request.header(ACCEPT, accept);
+                }
+                if let Some(auth) = auth {
+                    request = request.header(AUTHORIZATION, auth);
+                }
+                request.send().await
+            };
+            let retry = attempt < self.options.retries;
+            attempt += 1;
+            match result {
+                Ok(response)
+                    if retry
+                        && (response.status() == StatusCode::TOO_MANY_REQUESTS
+                            || response.status().is_server_error()) =>
+                {
+                    let wait = response
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(challenge::retry_after)
+                        .map_or(backoff, |d| d.min(RETRY_AFTER_MAX));
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(response) => return Ok(response),
+                Err(err)
+                    if retry && (err.is_connect() || err.is_request() && !err.is_timeout()) =>
+                {
+                    tokio::time::sleep(backoff).await;
+                }
+                Err(err) => return Err(transport_error(&err, url)),
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+        }
+    }
+
+    fn auth_slot(&self, url: &Url, repository: &str) -> AuthSlot {
+        let mut slots = self.auth.lock().unwrap_or_else(|e| e.into_inner());
+        slots
+            .entry((origin(url), repository.to_string()))
+            .or_default()
+            .clone()
+    }
+
+    /// A request to a repository's URL, answering an auth challenge once.
+    async fn request(
+        &self,
+        registry: &str,
+        repository: &str,
+        method: Method,
+        url: &Url,
+    ) -> Result<Response, ResolveError> {
+        self.request_accepting(registry, repository, method, url, Some(MANIFEST_ACCEPT))
+            .await
+    }
+
+    async fn request_accepting(
+        &self,
+        registry: &str,
+        repository: &str,
+        method: Method,
+        url: &Url,
+        accept: Option<&str>,
+    ) -> Result<Response, ResolveError> {
+        let slot = self.auth_slot(url, repository);
+        let known = match slot.get() {
+            Some(Ok(header)) => header.clone(),
+            Some(Err(err)) => return Err(err.clone()),
+            None => None,
+        };
+        let response = self
+            .send(method.clone(), url, known.as_deref(), accept)
+            .await?;
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        if slot.initialized() && known.is_some() {
+            return Err(ResolveError::Unauthorized {
+                url: url.to_string(),
+                reason: "credentials refused".into(),
+            });
+        }
+        let challenge = response
+            .headers()
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(challenge::parse);
+        let header = slot
+            .get_or_init(|| self.authenticate(registry, repository, url, challenge))
+            .await
+            .clone()?;
+        let Some(header) = header else {
+            return Err(ResolveError::Unauthorized {
+                url: url.to_string(),
+                reason:
+                    "the registry asks for credentials and Docker's config.json has none for it"
+                        .into(),
+            });
+        };
+        let response = self.send(method, url, Some(&header), accept).await?;
+        match response.status() {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(ResolveError::Unauthorized {
+                url: url.to_string(),
+                reason: "credentials refused".into(),
+            }),
+            _ => Ok(response),
+        }
+    }
+
+    /// Answers a challenge: the `Authorization` header to send, if any.
+    async fn authenticate(
+        &self,
+        registry: &str,
+        repository: &str,
+        url: &Url,
+        challenge: Option<Challenge>,
+    ) -> Result<Option<String>, ResolveError> {
+        let credential = self.credential(registry, url)?;
+        match challenge {
+            Some(Challenge::Basic) => Ok(credential.map(|c| c.basic())),
+            Some(Challenge::Bearer { realm, service }) => {
+                let mut token_url =
+                    Url::parse(&realm).map_err(|e| ResolveError::InvalidResponse {
+                        url: url.to_string(),
+                        reason: format!("bad token realm `{realm}`: {e}"),
+                    })?;
+                {
+                    let mut query = token_url.query_pairs_mut();
+                    if let Some(service) = &service {
+                        query.append_pair("service", service);
+                    }
+                    query.append_pair("scope", &format!("repository:{repository}:pull"));
+                }
+                let basic = credential.as_ref().map(Credential::basic);
+                let response = self
+                    .send(Method::GET, &token_url, basic.as_deref(), None)
+                    .await?;
+                if matches!(
+                    response.status(),
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+                ) {
+                    return Err(ResolveError::Unauthorized {
+                        url: token_url.to_string(),
+                        reason: if credential.is_some() {
+                            "the token server refused the credentials".into()
+                        } else {
+                            "the token server refused an anonymous token".into()
+                        },
+                    });
+                }
+                if !response.status().is_success() {
+                    return Err(status_error(response.status(), &token_url));
+                }
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| transport_error(&e, &token_url))?;
+                let token: Token =
+                    serde_json::from_slice(&body).map_err(|e| ResolveError::InvalidResponse {
+                        url: token_url.to_string(),
+                        reason: format!("unreadable token: {e}"),
+                    })?;
+                let token = token
+                    .token
+                    .or(token.access_token)
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| ResolveError::InvalidResponse {
+                        url: token_url.to_string(),
+                        reason: "no token in the answer".into(),
+                    })?;
+                Ok(Some(format!("Bearer {token}")))
+            }
+            None => Err(ResolveError::Unauthorized {
+                url: url.to_string(),
+                reason: "unsupported authentication challenge".into(),
+            }),
+        }
+    }
+
+    /// Turns a 404 into "tag" or "repository" not found, reading the
+    /// registry's error code with a GET when the HEAD had no body.
+    async fn not_found(&self, registry: &str, repository: &str, url: &Url) -> ResolveError {
+        let code = match self.request(registry, repository, Method::GET, url).await {
+            Ok(response) => response
+                .bytes()
+                .await
+                .ok()
+                .and_then(|b| serde_json::from_slice::<RegistryErrors>(&b).ok())
+                .and_then(|e| e.errors.into_iter().next())
+                .map(|e| e.code),
+            Err(_) => None,
+        };
+        match code.as_deref() {
+            Some("NAME_UNKNOWN") => ResolveError::RepositoryNotFound {
+                url: url.to_string(),
+            },
+            _ => ResolveError::TagNotFound {
+                url: url.to_string(),
+            },
+        }
+    }
+
+    /// GETs a manifest: its bytes, digest and media type.
+    async fn get_manifest(
+        &self,
+        key: &ResolveKey,
+        url: &Url,
+    ) -> Result<(Vec<u8>, String, String), ResolveError> {
+        let response = self
+            .request(&key.registry, &key.repository, Method::GET, url)
+            .await?;
+        match response.status() {
+            s if s.is_success() => {}
+            StatusCode::NOT_FOUND => {
+                return Err(self.not_found(&key.registry, &key.repository, url).await);
+            }
+            s => return Err(status_error(s, url)),
+        }
+        let media_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
+            .unwrap_or_default();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&e, url))?
+            .to_vec();
+        let digest = sha256_digest(&body);
+        Ok((body, digest, media_type))
+    }
+
+    async fn resolve(&self, key: &ResolveKey) -> Result<Resolved, ResolveError> {
+        let url = self.manifest_url(&key.registry, &key.repository, &key.tag)?;
+        if let Some(platform) = &key.platform {
+            return self.resolve_platform(key, platform, &url).await;
+        }
+        let response = self
+            .request(&key.registry, &key.repository, Method::HEAD, &url)
+            .await?;
+        match response.status() {
+            s if s.is_success() => {}
+            StatusCode::NOT_FOUND => {
+                return Err(self.not_found(&key.registry, &key.repository, &url).await);
+            }
+            s => return Err(status_error(s, &url)),
+        }
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let media_type = header(CONTENT_TYPE.as_str())
+            .map(|v| v.split(';').next().unwrap_or_default().trim().to_string())
+            .unwrap_or_default();
+        match header("docker-content-digest") {
+            Some(digest) if valid_digest(&digest) => Ok(Resolved { digest, media_type }),
+            Some(digest) => Err(ResolveError::InvalidResponse {
+                url: url.to_string(),
+                reason: format!("invalid Docker-Content-Digest `{digest}`"),
+            }),
+            None => {
+                let (_, digest, media_type) = self.get_manifest(key, &url).await?;
+                Ok(Resolved { digest, media_type })
+            }
+        }
+    }
+
+    async fn resolve_platform(
+        &self,
+        key: &ResolveKey,
+        wanted: &Platform,
+        url: &Url,
+    ) -> Result<Resolved, ResolveError> {
+        let (body, digest, media_type) = self.get_manifest(key, url).await?;
+        let manifest: Manifest =
+            serde_json::from_slice(&body).map_err(|e| ResolveError::InvalidResponse {
+                url: url.to_string(),
+                reason: format!("unreadable manifest: {e}"),
+            })?;
+        let media_type = manifest
+            .media_type
+            .clone()
+            .filter(|m| !m.is_empty())
+            .unwrap_or(media_type);
+        if let Some(entries) = manifest.manifests {
+            let mut available = Vec::new();
+            for entry in &entries {
+                let Some(p) = &entry.platform else {
+                    continue;
+                };
+                let platform = Platform::new(&p.os, &p.architecture, p.variant.as_deref());
+                if wanted.matches(&platform) {
+                    return Ok(Resolved {
+                        digest: entry.digest.clone(),
+                        media_type: entry
+                            .media_type
+                            .clone()
+                            .unwrap_or_else(|| MEDIA_OCI_MANIFEST.to_string()),
+                    });
+                }
+                if p.os != "unknown" {
+                    available.push(platform.to_string());
+                }
+            }
+            return Err(ResolveError::PlatformNotFound {
+                wanted: wanted.to_string(),
+                available,
+            });
+        }
+        let is_manifest = [MEDIA_OCI_MANIFEST, MEDIA_DOCKER_MANIFEST]
+            .contains(&media_type.as_str())
+            || manifest.config.is_some();
+        if !is_manifest || [MEDIA_OCI_INDEX, MEDIA_DOCKER_LIST].contains(&media_type.as_str()) {
+            return Err(ResolveError::InvalidResponse {
+                url: url.to_string(),
+                reason: format!("unexpected manifest type `{media_type}`"),
+            });
+        }
+        // A single-platform image: check that it is the platform asked for.
+        let config = manifest
+            .config
+            .ok_or_else(|| ResolveError::InvalidResponse {
+                url: url.to_string(),
+                reason: "manifest without config".into(),
+            })?;
+        let blob_url = self.url(
+            &key.registry,
+            &format!("v2/{}/blobs/{}", key.repository, config.digest),
+        )?;
+        let response = self
+            .request_accepting(&key.registry, &key.repository, Method::GET, &blob_url, None)
+            .await?;
+        if !response.status().is_success() {
+            return Err(status_error(response.status(), &blob_url));
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&e, &blob_url))?;
+        let found: EntryPlatform =
+            serde_json::from_slice(&bytes).map_err(|e| ResolveError::InvalidResponse {
+                url: blob_url.to_string(),
+                reason: format!("unreadable image config: {e}"),
+            })?;
+        let found = Platform::new(&found.os, &found.architecture, found.variant.as_deref());
+        if wanted.matches(&found) {
+            Ok(Resolved { digest, media_type })
+        } else {
+            Err(ResolveError::PlatformMismatch {
+                wanted: wanted.to_string(),
+                found: found.to_string(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::Mirror;
+
+    fn inner(mirrors: &[&str]) -> Resolver {
+        Resolver::new(ResolverOptions {
+            mirrors: mirrors
+                .iter()
+                .map(|m| m.parse::<Mirror>().unwrap())
+                .collect(),
+            docker_config_dir: Some(std::env::temp_dir().join("digestpin-no-config")),
+            ..ResolverOptions::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn endpoints_follow_docker() {
+        assert_eq!(
+            registry_base("docker.io").unwrap().as_str(),
+            "https://registry-1.docker.io/"
+        );
+        assert_eq!(
+            registry_base("localhost:5000").unwrap().as_str(),
+            "http://localhost:5000/"
+        );
+        assert_eq!(
+            registry_base("127.0.0.2:5000").unwrap().as_str(),
+            "http://127.0.0.2:5000/"
+        );
+        assert_eq!(
+            registry_base("[::1]:5000").unwrap().as_str(),
+            "http://[::1]:5000/"
+        );
+        assert_eq!(
+            registry_base("10.42.0.1:30000").unwrap().as_str(),
+            "https://10.42.0.1:30000/"
+        );
+        assert_eq!(
+            registry_base("ghcr.io").unwrap().as_str(),
+            "https://ghcr.io/"
+        );
+    }
+
+    #[test]
+    fn mirrors_map_hosts_and_catch_all() {
+        let r = inner(&[
+            "docker.io=http://127.0.0.1:5000",
+            "*=http://127.0.0.1:6000/prefix",
+        ]);
+        let url = |reg: &str| {
+            r.inner
+                .manifest_url(reg, "library/nginx", "1.25")
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            url("docker.io"),
+            "http://127.0.0.1:5000/v2/library/nginx/manifests/1.25"
+        );
+        assert_eq!(
+            url("10.42.0.1:30000"),
+            "http://127.0.0.1:6000/prefix/v2/library/nginx/manifests/1.25"
+        );
+    }
+
+    #[test]
+    fn loopback_only_refuses_before_sending() {
+        let r = Resolver::new(ResolverOptions {
+            loopback_only: true,
+            docker_config_dir: Some(std::env::temp_dir().join("digestpin-no-config")),
+            ..ResolverOptions::default()
+        })
+        .unwrap();
+        let key = ResolveKey {
+            registry: "10.42.0.1:30000".into(),
+            repository: "team/app".into(),
+            tag: "v1".into(),
+            platform: None,
+        };
+        assert!(matches!(
+            r.resolve(&key),
+            Err(ResolveError::NonLoopback { .. })
+        ));
+    }
+
+    #[test]
+    fn digests_are_checked() {
+        assert!(valid_digest(&sha256_digest(b"x")));
+        assert!(!valid_digest("sha256:abc"));
+        assert!(!valid_digest("md5:d41d8cd98f00b204e9800998ecf8427e"));
+    }
+}
