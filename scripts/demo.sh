@@ -39,29 +39,31 @@ blob() {
   echo "sha256:$sum $size"
 }
 
-# A two-platform image (linux/amd64, linux/arm64) as an OCI layout.
-layout="$work/layout"
-mkdir -p "$layout/blobs/sha256"
-echo '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
-entries=()
-for arch in amd64 arm64; do
-  mkdir -p "$work/root-$arch"
-  echo "digestpin demo for linux/$arch" >"$work/root-$arch/hello"
-  tar -C "$work/root-$arch" --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$work/layer-$arch.tar" hello
-  read -r layer layer_size < <(blob "$work/layer-$arch.tar")
-  printf '{"architecture":"%s","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
-    "$arch" "$layer" >"$work/config-$arch.json"
-  read -r config config_size < <(blob "$work/config-$arch.json")
-  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%s}]}' \
-    "$config" "$config_size" "$layer" "$layer_size" >"$work/manifest-$arch.json"
-  read -r manifest manifest_size < <(blob "$work/manifest-$arch.json")
-  entries+=("$(printf '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"platform":{"architecture":"%s","os":"linux"}}' "$manifest" "$manifest_size" "$arch")")
-done
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s,%s]}' \
-  "${entries[0]}" "${entries[1]}" >"$work/index.json"
-read -r index index_size < <(blob "$work/index.json")
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"demo"}}]}' \
-  "$index" "$index_size" >"$layout/index.json"
+# layout DIR SALT: writes a two-platform image (linux/amd64, linux/arm64) as
+# an OCI layout whose content depends on SALT, tagged "demo".
+layout() {
+  layout=$1
+  local salt=$2 entries=() arch layer layer_size config config_size manifest manifest_size index index_size
+  mkdir -p "$layout/blobs/sha256" "$work/root"
+  echo '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
+  for arch in amd64 arm64; do
+    echo "digestpin demo: $salt for linux/$arch" >"$work/root/hello"
+    tar -C "$work/root" --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$work/layer.tar" hello
+    read -r layer layer_size < <(blob "$work/layer.tar")
+    printf '{"architecture":"%s","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
+      "$arch" "$layer" >"$work/config.json"
+    read -r config config_size < <(blob "$work/config.json")
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%s}]}' \
+      "$config" "$config_size" "$layer" "$layer_size" >"$work/manifest.json"
+    read -r manifest manifest_size < <(blob "$work/manifest.json")
+    entries+=("$(printf '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"platform":{"architecture":"%s","os":"linux"}}' "$manifest" "$manifest_size" "$arch")")
+  done
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s,%s]}' \
+    "${entries[0]}" "${entries[1]}" >"$work/index.json"
+  read -r index index_size < <(blob "$work/index.json")
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"demo"}}]}' \
+    "$index" "$index_size" >"$layout/index.json"
+}
 
 # Every image the demo files name, as repository:tag at the local registry
 # (Docker Hub's official images live under library/).
@@ -77,7 +79,8 @@ for image in $images; do
   else
     repo=library/$name
   fi
-  skopeo copy --quiet --all --dest-tls-verify=false "oci:$layout:demo" "docker://127.0.0.1:$port/$repo:$tag"
+  layout "$work/layout-${repo//\//-}-$tag" "$image"
+  skopeo --insecure-policy copy --quiet --all --dest-tls-verify=false "oci:$layout:demo" "docker://127.0.0.1:$port/$repo:$tag"
 done
 
 echo "\$ digestpin pin --diff fixtures/demo   (every registry mirrored to 127.0.0.1:$port)" >&2

@@ -61,6 +61,8 @@ impl Report {
                 }
             }
         }
+        // File order, then position; file-level lines first in their file.
+        lines.sort_by(|a, b| a.0.cmp(&b.0));
         let stderr = std::io::stderr();
         let mut out = stderr.lock();
         for (at, line) in lines {

@@ -1,0 +1,194 @@
+//! Pins a copy of the real-world corpus (`../shared/corpus`, or
+//! `$DIGESTPIN_CORPUS`) against a real registry on 127.0.0.1 that every
+//! registry is mirrored to, after seeding every image the corpus names.
+//!
+//! Asserts: no failure and no request outside loopback; every changed line
+//! holds a reference that was found on it; each file parses to the same YAML
+//! events before and after, except image values, which become exactly
+//! `name@<digest the registry reports>` (or `name:tag@…`); a second run
+//! changes nothing.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use digestpin::detect::Finding;
+use digestpin::pin;
+use digestpin::walk::{self, WalkOptions};
+use saphyr_parser::{Event, Parser};
+
+fn corpus() -> PathBuf {
+    let dir = std::env::var_os("DIGESTPIN_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.is_dir(),
+        "the real-world corpus is expected at {} (or set DIGESTPIN_CORPUS)",
+        dir.display()
+    );
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                stack.push(entry.path());
+            } else {
+                files.insert(entry.path(), std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn events(text: &str) -> Vec<Event<'_>> {
+    Parser::new_from_str(text)
+        .map(|item| item.expect("a pinned file must parse").0)
+        .collect()
+}
+
+#[test]
+fn corpus_pins_only_image_values() {
+    let registry = support::plain();
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(&corpus(), work.path());
+    let before = snapshot(work.path());
+
+    // What the tool will find, through the library, to seed the registry.
+    let walked = walk::walk(&[work.path().to_path_buf()], &WalkOptions::default()).unwrap();
+    let (files, _) = pin::scan(&walked.files);
+    let mut images: BTreeSet<(String, String)> = BTreeSet::new();
+    for file in &files {
+        for finding in &file.findings {
+            if let Finding::Image { reference, .. } = finding {
+                if reference.digest().is_none() {
+                    images.insert((
+                        reference.repository().to_string(),
+                        reference.tag().unwrap_or("latest").to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        images.len() > 100,
+        "only {} images found in the corpus",
+        images.len()
+    );
+    let images: Vec<(String, String)> = images.into_iter().collect();
+    registry.seed_many(&images);
+    let digests: BTreeMap<(String, String), String> = images
+        .iter()
+        .map(|(repo, tag)| ((repo.clone(), tag.clone()), registry.digest(repo, tag)))
+        .collect();
+
+    let run = || {
+        support::digestpin()
+            .current_dir(work.path())
+            .args(["pin", "--loopback-only", "--mirror"])
+            .arg(format!("*={}", registry.url()))
+            .arg(".")
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("loopback"), "{stderr}");
+    let after = snapshot(work.path());
+    assert_eq!(before.len(), after.len());
+
+    let mut changed_files = 0;
+    for file in &files {
+        let old = &file.text;
+        let new = String::from_utf8(after[&file.path].clone()).unwrap();
+        if *old == new {
+            continue;
+        }
+        changed_files += 1;
+        let name = file.path.display();
+        // Every changed line holds a reference found on it.
+        let found: BTreeMap<usize, Vec<&str>> =
+            file.findings.iter().fold(BTreeMap::new(), |mut map, f| {
+                if let Finding::Image { site, .. } = f {
+                    map.entry(site.line).or_default().push(site.value.as_str());
+                }
+                map
+            });
+        let old_lines: Vec<&str> = old.split('\n').collect();
+        let new_lines: Vec<&str> = new.split('\n').collect();
+        assert_eq!(
+            old_lines.len(),
+            new_lines.len(),
+            "{name}: line count changed"
+        );
+        for (i, (o, n)) in old_lines.iter().zip(&new_lines).enumerate() {
+            if o != n {
+                let values = found.get(&(i + 1)).map(Vec::as_slice).unwrap_or_default();
+                assert!(
+                    values.iter().any(|v| o.contains(v)),
+                    "{name}:{}: changed a line without a found reference: {o}",
+                    i + 1
+                );
+            }
+        }
+        // Same YAML, but for the image values, which carry the registry's digest.
+        let (old_events, new_events) = (events(old), events(&new));
+        assert_eq!(
+            old_events.len(),
+            new_events.len(),
+            "{name}: structure changed"
+        );
+        for (o, n) in old_events.iter().zip(&new_events) {
+            if o == n {
+                continue;
+            }
+            let (Event::Scalar(ov, ..), Event::Scalar(nv, ..)) = (o, n) else {
+                panic!("{name}: {o:?} became {n:?}");
+            };
+            let reference = digestpin::reference::Reference::parse(ov).unwrap();
+            let key = (
+                reference.repository().to_string(),
+                reference.tag().unwrap_or("latest").to_string(),
+            );
+            let digest = &digests[&key];
+            let comment_form = format!("{}@{digest}", reference.name());
+            let tag_form = format!("{}:{}@{digest}", reference.name(), key.1);
+            assert!(
+                *nv == comment_form || *nv == tag_form,
+                "{name}: `{ov}` became `{nv}`"
+            );
+        }
+    }
+    assert!(changed_files > 50, "only {changed_files} files changed");
+
+    // A second run has nothing to do.
+    let again = run();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(snapshot(work.path()), after, "the second run changed files");
+}

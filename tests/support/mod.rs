@@ -1,0 +1,90 @@
+//! The integration-test harness: real registries on 127.0.0.1, seeded with
+//! skopeo, and the `digestpin` binary run with a clean environment.
+#![allow(dead_code)]
+
+pub mod image;
+pub mod registry;
+pub mod token;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+#[allow(unused_imports)]
+pub use registry::{Auth, PASSWORD, Registry, USER};
+
+/// The registry without auth shared by the tests of one binary.
+pub fn plain() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::start(Auth::None))
+}
+
+/// The htpasswd (Basic auth) registry.
+pub fn basic() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::start(Auth::Basic))
+}
+
+/// The token-auth registry with its token server.
+pub fn token() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::start(Auth::Token))
+}
+
+fn empty_docker_config() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+/// The `digestpin` binary, with an empty Docker config (never the
+/// developer's credentials) and no colour.
+pub fn digestpin() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_digestpin"));
+    command
+        .env("DOCKER_CONFIG", empty_docker_config())
+        .env("NO_COLOR", "1")
+        .env_remove("HTTP_PROXY")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("ALL_PROXY");
+    command
+}
+
+/// Writes a Docker `config.json` into a new directory and returns it.
+pub fn docker_config(json: &serde_json::Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), json.to_string()).unwrap();
+    dir
+}
+
+/// A `config.json` with `auths` credentials for `host`.
+pub fn config_with_auth(host: &str, user: &str, password: &str) -> tempfile::TempDir {
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    docker_config(&serde_json::json!({"auths": {host: {"auth": auth}}}))
+}
+
+/// A directory holding `docker-credential-<name>`, a helper that answers
+/// `user`/`password` for `host` and "credentials not found" otherwise.
+pub fn credential_helper(name: &str, host: &str, user: &str, password: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("docker-credential-{name}"));
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread -r server\nif [ \"$server\" = '{host}' ]; then\n  printf '{{\"ServerURL\":\"%s\",\"Username\":\"{user}\",\"Secret\":\"{password}\"}}' \"$server\"\nelse\n  echo 'credentials not found in native keychain'; exit 1\nfi\n"
+    );
+    std::fs::write(&path, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    dir
+}
+
+/// `PATH` with `dir` in front.
+pub fn path_with(dir: &Path) -> std::ffi::OsString {
+    let mut paths: Vec<PathBuf> = vec![dir.to_path_buf()];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap()
+}

@@ -1,0 +1,224 @@
+//! A token server for the registry's token authentication, in the test
+//! process: it checks HTTP Basic credentials, grants the requested scope, and
+//! signs RS256 JWTs with a key the registry trusts (the certificate goes in the
+//! JWT's `x5c` header and in the registry's `rootcertbundle`). It counts token
+//! requests per repository, so tests can check that tokens are reused.
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+
+pub const SERVICE: &str = "digestpin-test-registry";
+pub const ISSUER: &str = "digestpin-test-issuer";
+
+pub struct TokenServer {
+    pub port: u16,
+    pub cert: PathBuf,
+    requests: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+struct Signer {
+    key: PathBuf,
+    cert_der_b64: String,
+    user: String,
+    password: String,
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl TokenServer {
+    /// Generates a key and certificate in `dir` and starts serving on 127.0.0.1.
+    pub fn start(dir: &Path, user: &str, password: &str) -> TokenServer {
+        let key = dir.join("token.key");
+        let cert = dir.join("token.crt");
+        let status = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=digestpin-test-token",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl must be installed (scripts/install-test-deps.sh)");
+        assert!(
+            status.success(),
+            "openssl could not make the token certificate"
+        );
+        let der = Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&cert)
+            .output()
+            .unwrap()
+            .stdout;
+        let signer = Arc::new(Signer {
+            key,
+            cert_der_b64: base64::engine::general_purpose::STANDARD.encode(der),
+            user: user.to_string(),
+            password: password.to_string(),
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(HashMap::new()));
+        let counter = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let signer = signer.clone();
+                let counter = counter.clone();
+                std::thread::spawn(move || serve(stream, &signer, &counter));
+            }
+        });
+        TokenServer {
+            port,
+            cert,
+            requests,
+        }
+    }
+
+    pub fn realm(&self) -> String {
+        format!("http://127.0.0.1:{}/token", self.port)
+    }
+
+    /// How many tokens were asked for `repository`.
+    pub fn requests_for(&self, repository: &str) -> usize {
+        self.requests
+            .lock()
+            .unwrap()
+            .get(repository)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+fn serve(stream: TcpStream, signer: &Signer, counter: &Mutex<HashMap<String, usize>>) {
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut authorization = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("authorization") {
+                authorization = Some(value.trim().to_string());
+            }
+        }
+    }
+    let target = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let query = target.split_once('?').map_or("", |(_, q)| q);
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let scopes: Vec<&str> = params
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .map(|(_, v)| v.as_str())
+        .collect();
+
+    let authenticated = authorization
+        .as_deref()
+        .and_then(|a| a.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .map(|raw| String::from_utf8_lossy(&raw).to_string())
+        .map(|pair| pair == format!("{}:{}", signer.user, signer.password));
+    let mut access = Vec::new();
+    for scope in &scopes {
+        let parts: Vec<&str> = scope.splitn(3, ':').collect();
+        if parts.len() == 3 && parts[0] == "repository" {
+            *counter
+                .lock()
+                .unwrap()
+                .entry(parts[1].to_string())
+                .or_default() += 1;
+            let actions: Vec<&str> = match authenticated {
+                Some(true) => parts[2].split(',').collect(),
+                // Anonymous pull is allowed for repositories under public/.
+                None if parts[1].starts_with("public/") => vec!["pull"],
+                _ => Vec::new(),
+            };
+            access.push(
+                serde_json::json!({"type": "repository", "name": parts[1], "actions": actions}),
+            );
+        }
+    }
+    let mut stream = stream;
+    if authenticated == Some(false)
+        || (authenticated.is_none()
+            && access
+                .iter()
+                .all(|a| a["actions"].as_array().is_none_or(|v| v.is_empty())))
+    {
+        let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#;
+        let _ = write!(
+            stream,
+            "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        return;
+    }
+    let token = sign(signer, &access);
+    let body =
+        serde_json::json!({"token": token, "access_token": token, "expires_in": 300}).to_string();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = reader.read(&mut [0u8; 0]);
+}
+
+fn sign(signer: &Signer, access: &[serde_json::Value]) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [signer.cert_der_b64]});
+    let claims = serde_json::json!({
+        "iss": ISSUER, "sub": signer.user, "aud": SERVICE,
+        "exp": now + 300, "nbf": now - 10, "iat": now,
+        "jti": format!("{now}-{}", access.len()),
+        "access": access,
+    });
+    let input = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    let mut child = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(&signer.key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let signature = child.wait_with_output().unwrap().stdout;
+    format!("{input}.{}", b64url(&signature))
+}
