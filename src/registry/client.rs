@@ -586,13 +586,38 @@ impl Inner {
                 .map(|e| e.code),
             Err(_) => None,
         };
-        match code.as_deref() {
-            Some("NAME_UNKNOWN") => ResolveError::RepositoryNotFound {
+        if code.as_deref() == Some("NAME_UNKNOWN")
+            || !self.repository_exists(registry, repository).await
+        {
+            ResolveError::RepositoryNotFound {
                 url: url.to_string(),
-            },
-            _ => ResolveError::TagNotFound {
+            }
+        } else {
+            ResolveError::TagNotFound {
                 url: url.to_string(),
-            },
+            }
+        }
+    }
+
+    /// Whether the repository is known: some registries answer an unknown
+    /// repository's manifest with MANIFEST_UNKNOWN, but its tag list with 404.
+    /// Anything but a 404 counts as "exists", so the answer stays "tag not found".
+    async fn repository_exists(&self, registry: &str, repository: &str) -> bool {
+        let Ok(url) = self.url(registry, &format!("v2/{repository}/tags/list?n=1")) else {
+            return true;
+        };
+        match self
+            .request_accepting(
+                registry,
+                repository,
+                Method::GET,
+                &url,
+                Some("application/json"),
+            )
+            .await
+        {
+            Ok(response) => response.status() != StatusCode::NOT_FOUND,
+            Err(_) => true,
         }
     }
 

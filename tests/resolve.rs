@@ -1,0 +1,331 @@
+//! `digestpin resolve` against real registries on 127.0.0.1: no auth, Basic
+//! auth, token auth; indexes and platforms; mirrors; failures; retries.
+
+mod support;
+
+use std::process::Output;
+
+use support::{PASSWORD, USER};
+
+fn resolve(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
+    let mut command = support::digestpin();
+    command.args(["resolve", "--loopback-only"]).args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[test]
+fn tag_resolves_to_the_registry_digest() {
+    let r = support::plain();
+    r.seed_single("team/single", "v1", "single", "amd64");
+    let digest = r.digest("team/single", "v1");
+    let reference = format!("{}/team/single:v1", r.host());
+    let out = resolve(&[&reference], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{reference} {digest}\n"));
+}
+
+#[test]
+fn index_by_default_and_platform_manifest_on_request() {
+    let r = support::plain();
+    r.seed_index("team/multi", "v2", "multi");
+    let index = r.digest("team/multi", "v2");
+    let arm64 = r.platform_digest("team/multi", "v2", "linux/arm64");
+    let amd64 = r.platform_digest("team/multi", "v2", "linux/amd64");
+    assert_ne!(index, arm64);
+    let reference = format!("{}/team/multi:v2", r.host());
+
+    let out = resolve(&[&reference], &[]);
+    assert_eq!(
+        stdout(&out),
+        format!("{reference} {index}\n"),
+        "{}",
+        stderr(&out)
+    );
+    let out = resolve(&["--platform", "linux/arm64", &reference], &[]);
+    assert_eq!(
+        stdout(&out),
+        format!("{reference} {arm64}\n"),
+        "{}",
+        stderr(&out)
+    );
+    let out = resolve(&["--platform", "linux/amd64", &reference], &[]);
+    assert_eq!(
+        stdout(&out),
+        format!("{reference} {amd64}\n"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = resolve(&["--platform", "linux/s390x", &reference], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("platform linux/s390x not found"), "{err}");
+    assert!(err.contains("linux/amd64, linux/arm64"), "{err}");
+}
+
+#[test]
+fn single_platform_image_checks_the_platform_asked_for() {
+    let r = support::plain();
+    r.seed_single("team/amd-only", "v1", "amd-only", "amd64");
+    let reference = format!("{}/team/amd-only:v1", r.host());
+    let out = resolve(&["--platform", "linux/amd64", &reference], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = resolve(&["--platform", "linux/arm64", &reference], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is linux/amd64, not linux/arm64"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn missing_tag_and_missing_repository_say_which() {
+    let r = support::plain();
+    r.seed_single("team/present", "v1", "present", "amd64");
+    let missing_tag = format!("{}/team/present:nope", r.host());
+    let missing_repo = format!("{}/team/absent:v1", r.host());
+    let found = format!("{}/team/present:v1", r.host());
+    let out = resolve(&[&missing_tag, &missing_repo, &found], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{missing_tag} error: tag not found")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{missing_repo} error: repository not found")),
+        "{err}"
+    );
+    // One failure does not stop the others.
+    assert!(
+        stdout(&out).starts_with(&format!("{found} sha256:")),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn basic_auth_with_credentials_from_config_json() {
+    let r = support::basic();
+    r.seed_single("private/app", "v1", "basic", "amd64");
+    let digest = r.digest("private/app", "v1");
+    let reference = format!("{}/private/app:v1", r.host());
+
+    let config = support::config_with_auth(&r.host(), USER, PASSWORD);
+    let out = resolve(
+        &[&reference],
+        &[("DOCKER_CONFIG", config.path().as_os_str())],
+    );
+    assert_eq!(
+        stdout(&out),
+        format!("{reference} {digest}\n"),
+        "{}",
+        stderr(&out)
+    );
+
+    let wrong = support::config_with_auth(&r.host(), USER, "wrong");
+    let out = resolve(
+        &[&reference],
+        &[("DOCKER_CONFIG", wrong.path().as_os_str())],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).to_lowercase().contains("unauthorized"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = resolve(&[&reference], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("has none for it"), "{}", stderr(&out));
+}
+
+#[test]
+fn token_auth_with_config_json_fetches_one_token_per_repository() {
+    let r = support::token();
+    for tag in ["a", "b", "c"] {
+        r.seed_single("tokened/app", tag, &format!("token-{tag}"), "amd64");
+    }
+    let digests: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|t| r.digest("tokened/app", t))
+        .collect();
+    let token = r.token.as_ref().unwrap();
+    let before = token.requests_for("tokened/app");
+    let references: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|t| format!("{}/tokened/app:{t}", r.host()))
+        .collect();
+    let args: Vec<&str> = references.iter().map(String::as_str).collect();
+    let config = support::config_with_auth(&r.host(), USER, PASSWORD);
+    let out = resolve(&args, &[("DOCKER_CONFIG", config.path().as_os_str())]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for (reference, digest) in references.iter().zip(&digests) {
+        let line = format!("{reference} {digest}\n");
+        assert!(stdout(&out).contains(&line), "{}", stdout(&out));
+    }
+    assert_eq!(
+        token.requests_for("tokened/app") - before,
+        1,
+        "one token for three tags"
+    );
+
+    let wrong = support::config_with_auth(&r.host(), USER, "wrong");
+    let out = resolve(&args[..1], &[("DOCKER_CONFIG", wrong.path().as_os_str())]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).to_lowercase().contains("unauthorized"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn token_auth_with_a_credential_helper() {
+    let r = support::token();
+    r.seed_index("helped/app", "v1", "helper");
+    let digest = r.digest("helped/app", "v1");
+    let helper = support::credential_helper("digestpin-test", &r.host(), USER, PASSWORD);
+    let config =
+        support::docker_config(&serde_json::json!({"credHelpers": {r.host(): "digestpin-test"}}));
+    let reference = format!("{}/helped/app:v1", r.host());
+    let out = resolve(
+        &[&reference],
+        &[
+            ("DOCKER_CONFIG", config.path().as_os_str()),
+            ("PATH", &support::path_with(helper.path())),
+        ],
+    );
+    assert_eq!(
+        stdout(&out),
+        format!("{reference} {digest}\n"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The same helper as the default store.
+    let config = support::docker_config(&serde_json::json!({"credsStore": "digestpin-test"}));
+    let out = resolve(
+        &[&reference],
+        &[
+            ("DOCKER_CONFIG", config.path().as_os_str()),
+            ("PATH", &support::path_with(helper.path())),
+        ],
+    );
+    assert_eq!(
+        stdout(&out),
+        format!("{reference} {digest}\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn mirrors_keep_the_name_and_map_the_registry() {
+    let r = support::plain();
+    r.seed_index("library/nginx", "1.25", "mirror-nginx");
+    r.seed_single("team/app", "v1", "mirror-app", "amd64");
+    let nginx = r.digest("library/nginx", "1.25");
+    let app = r.digest("team/app", "v1");
+
+    let mirror = format!("docker.io={}", r.url());
+    let out = resolve(
+        &[
+            "--mirror",
+            &mirror,
+            "nginx:1.25",
+            "docker.io/library/nginx:1.25",
+        ],
+        &[],
+    );
+    assert_eq!(
+        stdout(&out),
+        format!("nginx:1.25 {nginx}\ndocker.io/library/nginx:1.25 {nginx}\n"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Without a mapping for its registry, a private address is refused, never contacted.
+    let out = resolve(&["--mirror", &mirror, "10.42.0.1:30000/team/app:v1"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("only loopback addresses are allowed"),
+        "{}",
+        stderr(&out)
+    );
+
+    let catch_all = format!("*={}", r.url());
+    let out = resolve(
+        &[
+            "--mirror",
+            &catch_all,
+            "10.42.0.1:30000/team/app:v1",
+            "nginx:1.25",
+        ],
+        &[],
+    );
+    assert_eq!(
+        stdout(&out),
+        format!("10.42.0.1:30000/team/app:v1 {app}\nnginx:1.25 {nginx}\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn retries_until_a_restarted_registry_answers() {
+    let r = support::Registry::start(support::Auth::None);
+    r.seed_single("team/restart", "v1", "restart", "amd64");
+    let digest = r.digest("team/restart", "v1");
+    let reference = format!("{}/team/restart:v1", r.host());
+    r.stop();
+    let mut child = support::digestpin()
+        .args(["resolve", "--loopback-only", &reference])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    r.restart();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        stdout(&out),
+        format!("{reference} {digest}\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn invalid_references_are_reported_precisely() {
+    let out = resolve(
+        &[
+            "Nginx:1",
+            "nginx:-bad",
+            "nginx@md5:ffffffffffffffffffffffffffffffff",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "Nginx:1 error: invalid reference format: repository name (Nginx) must be lowercase"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("nginx:-bad error: invalid tag"), "{err}");
+    assert!(err.contains("unsupported digest algorithm `md5`"), "{err}");
+}
