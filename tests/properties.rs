@@ -183,7 +183,9 @@ fn document(containers: &[Container], indent: usize, blank_lines: bool) -> Strin
         if blank_lines {
             out.push('\n');
         }
-        out.push_str(&format!("{item}  args: [\"--image\", \"{}\"]\n", c.image));
+        if !c.flow {
+            out.push_str(&format!("{item}  args: [\"--image\", \"{}\"]\n", c.image));
+        }
     }
     out
 }
