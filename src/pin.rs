@@ -192,10 +192,11 @@ pub fn plan(files: &[ScannedFile], resolver: &Resolver, options: &PinOptions) ->
     let mut keys: Vec<ResolveKey> = Vec::new();
     for file in files {
         for finding in &file.findings {
-            if let Finding::Image { site, reference } = finding {
-                if reference.digest().is_none() && !is_ignored(&file.text, site) {
-                    keys.push(resolve_key(reference, options.platform.as_ref()));
-                }
+            if let Finding::Image { site, reference } = finding
+                && reference.digest().is_none()
+                && !is_ignored(&file.text, site)
+            {
+                keys.push(resolve_key(reference, options.platform.as_ref()));
             }
         }
     }

@@ -98,10 +98,10 @@ impl Reference {
             return Err(ReferenceError::InvalidFormat);
         }
         let (domain, remainder) = split_domain(name);
-        if let Some(domain) = domain {
-            if !is_domain(domain) {
-                return Err(ReferenceError::InvalidDomain(domain.to_string()));
-            }
+        if let Some(domain) = domain
+            && !is_domain(domain)
+        {
+            return Err(ReferenceError::InvalidDomain(domain.to_string()));
         }
         if remainder.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(ReferenceError::Uppercase(remainder.to_string()));
@@ -286,10 +286,10 @@ fn is_domain(s: &str) -> bool {
             None => (s, None),
         }
     };
-    if let Some(port) = port {
-        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
-        }
+    if let Some(port) = port
+        && (port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
     }
     host.is_empty() && s.starts_with('[')
         || (!host.is_empty() && host.split('.').all(is_domain_label))

@@ -291,7 +291,7 @@ fn retries_until_a_restarted_registry_answers() {
     let digest = r.digest("team/restart", "v1");
     let reference = format!("{}/team/restart:v1", r.host());
     r.stop();
-    let mut child = support::digestpin()
+    let child = support::digestpin()
         .args(["resolve", "--loopback-only", &reference])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

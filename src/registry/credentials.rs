@@ -171,10 +171,10 @@ impl DockerConfig {
         if let Some(helper) = self.helpers.get(&host) {
             return run_helper(helper, &server);
         }
-        if let Some(store) = &self.store {
-            if let Some(credential) = run_helper(store, &server)? {
-                return Ok(Some(credential));
-            }
+        if let Some(store) = &self.store
+            && let Some(credential) = run_helper(store, &server)?
+        {
+            return Ok(Some(credential));
         }
         Ok(self.auths.get(&host).cloned())
     }

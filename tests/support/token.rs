@@ -120,10 +120,10 @@ fn serve(stream: TcpStream, signer: &Signer, counter: &Mutex<HashMap<String, usi
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
             break;
         }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("authorization") {
-                authorization = Some(value.trim().to_string());
-            }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("authorization")
+        {
+            authorization = Some(value.trim().to_string());
         }
     }
     let target = request_line.split_whitespace().nth(1).unwrap_or("/");
