@@ -80,13 +80,13 @@ fn corpus_pins_only_image_values() {
     let mut images: BTreeSet<(String, String)> = BTreeSet::new();
     for file in &files {
         for finding in &file.findings {
-            if let Finding::Image { reference, .. } = finding {
-                if reference.digest().is_none() {
-                    images.insert((
-                        reference.repository().to_string(),
-                        reference.tag().unwrap_or("latest").to_string(),
-                    ));
-                }
+            if let Finding::Image { reference, .. } = finding
+                && reference.digest().is_none()
+            {
+                images.insert((
+                    reference.repository().to_string(),
+                    reference.tag().unwrap_or("latest").to_string(),
+                ));
             }
         }
     }
