@@ -20,7 +20,7 @@ use std::str::FromStr;
 
 /// Docker Hub's canonical registry name.
 pub const DOCKER_HUB: &str = "docker.io";
-/// The longest name (registry and repository) the grammar allows.
+/// The longest repository path the grammar allows (the registry not counted).
 pub const NAME_TOTAL_LENGTH_MAX: usize = 255;
 /// The longest tag.
 pub const TAG_LENGTH_MAX: usize = 128;
@@ -124,7 +124,7 @@ impl Reference {
         } else {
             remainder.to_string()
         };
-        if registry.len() + 1 + repository.len() > NAME_TOTAL_LENGTH_MAX {
+        if repository.len() > NAME_TOTAL_LENGTH_MAX {
             return Err(ReferenceError::NameTooLong);
         }
         Ok(Reference {
@@ -270,7 +270,7 @@ fn is_domain(s: &str) -> bool {
             return false;
         };
         let (addr, after) = (&v6[..close], &v6[close + 1..]);
-        if addr.parse::<std::net::Ipv6Addr>().is_err() && !is_ipv6_text(addr) {
+        if !is_ipv6_text(addr) {
             return false;
         }
         match after {
