@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use digestpin::edit::PinStyle;
+use digestpin::lifecycle;
 use digestpin::pin::{self, PinOptions};
 use digestpin::reference::Reference;
 use digestpin::registry::{Mirror, Platform, Resolver, ResolverOptions};
@@ -55,8 +56,63 @@ pub struct Args {
 enum Command {
     /// Resolve each image tag to its digest and rewrite the reference in place.
     Pin(PinArgs),
+    /// Offline: list references that are not pinned by digest; exit 1 if any.
+    Check(CheckArgs),
+    /// Turn pins with a known tag back into `name:tag` (the inverse of `pin`).
+    Unpin(UnpinArgs),
+    /// List every reference found, with its state, tag and digest.
+    List(ListArgs),
     /// Print the digest of each reference (for checking by hand).
     Resolve(ResolveArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Files and directories to scan [default: .]
+    paths: Vec<PathBuf>,
+    /// Also fail on `latest` and untagged references, pinned or not.
+    #[arg(long)]
+    deny_latest: bool,
+    /// Images exempt from pinning, e.g. images built in the same pipeline (glob, repeatable).
+    #[arg(long, value_name = "GLOB")]
+    allow: Vec<String>,
+    /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct UnpinArgs {
+    /// Files and directories to scan [default: .]
+    paths: Vec<PathBuf>,
+    /// Print a unified diff of the change instead of writing it.
+    #[arg(long, conflicts_with = "check")]
+    diff: bool,
+    /// Write nothing; exit 1 if any reference would be unpinned.
+    #[arg(long)]
+    check: bool,
+    /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ListFormat {
+    /// One line per reference: location, kind, state, image, tag, digest.
+    Human,
+    /// A release-notes table: image, tag, digest, where used.
+    Markdown,
+}
+
+#[derive(Debug, clap::Args)]
+struct ListArgs {
+    /// Files and directories to scan [default: .]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: ListFormat,
+    /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
 }
 
 /// What `pin` does with the new text.
@@ -146,27 +202,117 @@ impl RegistryArgs {
 pub fn run(args: Args) -> anyhow::Result<Status> {
     match args.command {
         Command::Pin(args) => run_pin(&args),
+        Command::Check(args) => run_check(&args),
+        Command::Unpin(args) => run_unpin(&args),
+        Command::List(args) => run_list(&args),
         Command::Resolve(args) => run_resolve(&args),
     }
 }
 
-fn run_pin(args: &PinArgs) -> anyhow::Result<Status> {
-    let mode = if args.diff {
+fn mode(diff: bool, check: bool) -> Mode {
+    if diff {
         Mode::Diff
-    } else if args.check {
+    } else if check {
         Mode::Check
     } else {
         Mode::Write
-    };
-    let walk_options = WalkOptions {
-        excludes: args.exclude.clone(),
-    };
-    let walked = walk::walk(&args.paths, &walk_options)?;
-    let mut report = Report::stderr(mode);
+    }
+}
+
+/// Walks and scans; walk errors and unreadable files are reported here.
+fn scan(
+    paths: &[PathBuf],
+    exclude: &[String],
+    report: &mut Report,
+) -> anyhow::Result<(Vec<pin::ScannedFile>, Vec<pin::Message>, bool)> {
+    let walked = walk::walk(
+        paths,
+        &WalkOptions {
+            excludes: exclude.to_vec(),
+        },
+    )?;
     for error in &walked.errors {
         report.walk_error(error);
     }
-    let (files, scan_messages) = pin::scan(&walked.files);
+    let (files, messages) = pin::scan(&walked.files);
+    Ok((files, messages, !walked.errors.is_empty()))
+}
+
+fn run_check(args: &CheckArgs) -> anyhow::Result<Status> {
+    let checker = lifecycle::Checker::new(&lifecycle::Policy {
+        deny_latest: args.deny_latest,
+        allow: args.allow.clone(),
+    })?;
+    let mut report = Report::stderr(Mode::Check, "check");
+    let (files, messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
+    let violations = lifecycle::check(&files, &checker);
+    report.violations(&violations);
+    report.messages(&messages);
+    Ok(if walk_failed {
+        Status::Error
+    } else if violations.is_empty() {
+        Status::Ok
+    } else {
+        Status::Found
+    })
+}
+
+fn run_unpin(args: &UnpinArgs) -> anyhow::Result<Status> {
+    let mode = mode(args.diff, args.check);
+    let mut report = Report::stderr(mode, "unpin");
+    let (files, mut messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
+    let outcome = lifecycle::unpin(&files);
+    finish(mode, &mut report, outcome, &mut messages, walk_failed)
+}
+
+fn run_list(args: &ListArgs) -> anyhow::Result<Status> {
+    let mut report = Report::stderr(Mode::Check, "list");
+    let (files, messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
+    let entries = lifecycle::list(&files);
+    match args.format {
+        ListFormat::Human => report.list(&entries),
+        ListFormat::Markdown => report.list_markdown(&entries),
+    }
+    report.messages(&messages);
+    Ok(if walk_failed {
+        Status::Error
+    } else {
+        Status::Ok
+    })
+}
+
+/// Writes or shows an outcome and picks the exit status.
+fn finish(
+    mode: Mode,
+    report: &mut Report,
+    mut outcome: pin::Outcome,
+    messages: &mut Vec<pin::Message>,
+    walk_failed: bool,
+) -> anyhow::Result<Status> {
+    messages.append(&mut outcome.messages);
+    if mode == Mode::Write {
+        let mut failures = pin::write(&outcome.changes);
+        outcome.summary.file_errors += failures.len();
+        messages.append(&mut failures);
+    }
+    report.messages(messages);
+    if mode == Mode::Diff {
+        report.diff(&outcome.changes)?;
+    }
+    report.summary(&outcome.summary, outcome.changes.len());
+    Ok(if outcome.has_errors() || walk_failed {
+        Status::Error
+    } else if mode == Mode::Check && !outcome.changes.is_empty() {
+        Status::Found
+    } else {
+        Status::Ok
+    })
+}
+
+fn run_pin(args: &PinArgs) -> anyhow::Result<Status> {
+    let mode = mode(args.diff, args.check);
+    let mut report = Report::stderr(mode, "pin");
+    let (files, mut messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
     let resolver = args.registry.resolver()?;
     let options = PinOptions {
         style: match args.style {
@@ -175,31 +321,8 @@ fn run_pin(args: &PinArgs) -> anyhow::Result<Status> {
         },
         platform: args.registry.platform.clone(),
     };
-    let mut outcome = pin::plan(&files, &resolver, &options);
-    outcome.summary.file_errors += scan_messages
-        .iter()
-        .filter(|m| matches!(m, pin::Message::FileFailed { .. }))
-        .count();
-    let mut messages = scan_messages;
-    messages.append(&mut outcome.messages);
-    if mode == Mode::Write {
-        let mut failures = pin::write(&outcome.changes);
-        outcome.summary.file_errors += failures.len();
-        messages.append(&mut failures);
-    }
-    report.messages(&messages);
-    if mode == Mode::Diff {
-        report.diff(&outcome.changes)?;
-    }
-    report.summary(&outcome.summary, outcome.changes.len());
-    let errors = outcome.has_errors() || !walked.errors.is_empty();
-    Ok(if errors {
-        Status::Error
-    } else if mode == Mode::Check && !outcome.changes.is_empty() {
-        Status::Found
-    } else {
-        Status::Ok
-    })
+    let outcome = pin::plan(&files, &resolver, &options);
+    finish(mode, &mut report, outcome, &mut messages, walk_failed)
 }
 
 fn run_resolve(args: &ResolveArgs) -> anyhow::Result<Status> {

@@ -7,7 +7,9 @@
 
 pub mod detect;
 pub mod edit;
+pub mod lifecycle;
 pub mod pin;
 pub mod reference;
 pub mod registry;
+pub mod state;
 pub mod walk;

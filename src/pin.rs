@@ -58,7 +58,7 @@ pub struct Location {
 }
 
 impl Location {
-    fn of(path: &Path, site: &Site) -> Self {
+    pub fn of(path: &Path, site: &Site) -> Self {
         Self {
             path: path.to_path_buf(),
             line: site.line,
@@ -92,6 +92,22 @@ pub enum Message {
         at: Location,
         reference: String,
         error: ResolveError,
+    },
+    /// `unpin` and `update`: a value rewritten.
+    Rewritten {
+        at: Location,
+        from: String,
+        to: String,
+    },
+    /// `update`: the tag still points at the pinned digest.
+    UpToDate {
+        at: Location,
+        reference: String,
+    },
+    /// A pin whose tag is unknown (`name@sha256:…` without our comment).
+    NoKnownTag {
+        at: Location,
+        reference: String,
     },
     FileSkipped {
         path: PathBuf,

@@ -6,6 +6,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use digestpin::lifecycle::{Entry, Violation};
 use digestpin::pin::{FileChange, Location, Message, Summary};
 use digestpin::walk::WalkError;
 
@@ -14,15 +15,25 @@ use crate::cli::Mode;
 /// Human-readable output.
 pub struct Report {
     mode: Mode,
+    /// What the job does, for the summary: "pin", "unpin", "update".
+    job: &'static str,
     /// Paths in diffs are relative to this directory (the repository's top).
     root: PathBuf,
 }
 
 impl Report {
-    pub fn stderr(mode: Mode) -> Self {
+    pub fn stderr(mode: Mode, job: &'static str) -> Self {
         Self {
             mode,
+            job,
             root: repository_root(),
+        }
+    }
+
+    fn rewrite_verb(&self) -> &'static str {
+        match self.mode {
+            Mode::Write => "rewrote",
+            Mode::Diff | Mode::Check => "would rewrite",
         }
     }
 
@@ -47,7 +58,16 @@ impl Report {
                 Message::Skipped { at, value, reason } => {
                     lines.push((Some(at), format!("skipped {value}: {reason}")));
                 }
-                Message::Ignored { .. } => {}
+                Message::Ignored { .. } | Message::UpToDate { .. } => {}
+                Message::Rewritten { at, from, to } => {
+                    lines.push((Some(at), format!("{} {from} to {to}", self.rewrite_verb())));
+                }
+                Message::NoKnownTag { at, reference } => {
+                    lines.push((
+                        Some(at),
+                        format!("left {reference}: no tag known for this pin"),
+                    ));
+                }
                 Message::Failed {
                     at,
                     reference,
@@ -79,6 +99,84 @@ impl Report {
         }
     }
 
+    /// `check`: one line per violation on standard output, a count on standard error.
+    pub fn violations(&mut self, violations: &[Violation]) {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        for v in violations {
+            let _ = writeln!(
+                out,
+                "{}:{}:{}: {}: {}",
+                v.at.path.display(),
+                v.at.line,
+                v.at.column,
+                v.reference,
+                v.problem
+            );
+        }
+        if !violations.is_empty() {
+            eprintln!(
+                "{} references need pinning; run `digestpin pin` on these files",
+                violations.len()
+            );
+        }
+    }
+
+    /// `list`: one tab-separated line per reference.
+    pub fn list(&mut self, entries: &[Entry]) {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        for e in entries {
+            let _ = writeln!(
+                out,
+                "{}:{}:{}\t{}\t{}\t{}\t{}\t{}",
+                e.at.path.display(),
+                e.at.line,
+                e.at.column,
+                e.kind,
+                e.state,
+                e.name.as_deref().unwrap_or(&e.value),
+                e.tag.as_deref().unwrap_or("-"),
+                e.digest.as_deref().unwrap_or("-"),
+            );
+        }
+    }
+
+    /// `list --format markdown`: image, tag, digest and where each is used.
+    pub fn list_markdown(&mut self, entries: &[Entry]) {
+        let mut rows: std::collections::BTreeMap<(String, String, String), Vec<String>> =
+            std::collections::BTreeMap::new();
+        for e in entries {
+            let Some(name) = &e.name else { continue };
+            let key = (
+                name.clone(),
+                e.tag.clone().unwrap_or_default(),
+                e.digest.clone().unwrap_or_else(|| "not pinned".into()),
+            );
+            rows.entry(key).or_default().push(format!(
+                "{}:{}",
+                self.relative(&e.at.path),
+                e.at.line
+            ));
+        }
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        let _ = writeln!(out, "| Image | Tag | Digest | Used in |");
+        let _ = writeln!(out, "| --- | --- | --- | --- |");
+        for ((name, tag, digest), places) in rows {
+            let digest = if digest.starts_with("sha") {
+                format!("`{digest}`")
+            } else {
+                digest
+            };
+            let _ = writeln!(
+                out,
+                "| `{name}` | {tag} | {digest} | {} |",
+                places.join(", ")
+            );
+        }
+    }
+
     /// Prints the unified diff of every change to standard output.
     pub fn diff(&mut self, changes: &[FileChange]) -> std::io::Result<()> {
         let stdout = std::io::stdout();
@@ -98,9 +196,15 @@ impl Report {
     }
 
     pub fn summary(&mut self, summary: &Summary, changed_files: usize) {
-        let action = match self.mode {
-            Mode::Write => "pinned",
-            Mode::Diff | Mode::Check => "to pin",
+        let action = match (self.mode, self.job) {
+            (Mode::Write, "pin") => "pinned",
+            (Mode::Write, "unpin") => "unpinned",
+            (Mode::Write, _) => "updated",
+            (_, job) => match job {
+                "pin" => "to pin",
+                "unpin" => "to unpin",
+                _ => "to update",
+            },
         };
         let mut line = format!(
             "{} references in {} files: {} {action}, {} already pinned, {} skipped, {} failed",

@@ -1,0 +1,282 @@
+//! The life of a pin after `pin`: `check` (offline policy), `unpin`, `list`.
+//!
+//! Each works on scanned files ([`crate::pin::scan`]) and the pin state of
+//! every reference ([`crate::state`]); nothing here prints or writes.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::detect::{FileKind, Finding, Site};
+use crate::edit::{self, Edit};
+use crate::pin::{self, FileChange, FileError, Location, Message, Outcome, ScannedFile};
+use crate::reference::Reference;
+use crate::state::{self, State};
+
+/// Policy of `check`.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// A `latest` or untagged reference fails even when pinned.
+    pub deny_latest: bool,
+    /// Images exempt from pinning (matched against the name as written, the
+    /// familiar name and the full name).
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid --allow glob `{glob}`: {source}")]
+pub struct PolicyError {
+    glob: String,
+    #[source]
+    source: globset::Error,
+}
+
+/// A compiled [`Policy`].
+pub struct Checker {
+    deny_latest: bool,
+    allow: GlobSet,
+}
+
+impl Checker {
+    pub fn new(policy: &Policy) -> Result<Self, PolicyError> {
+        let mut builder = GlobSetBuilder::new();
+        for glob in &policy.allow {
+            builder.add(Glob::new(glob).map_err(|source| PolicyError {
+                glob: glob.clone(),
+                source,
+            })?);
+        }
+        let allow = builder.build().map_err(|source| PolicyError {
+            glob: policy.allow.join(", "),
+            source,
+        })?;
+        Ok(Self {
+            deny_latest: policy.deny_latest,
+            allow,
+        })
+    }
+
+    fn allowed(&self, reference: &Reference) -> bool {
+        self.allow.is_match(reference.name())
+            || self.allow.is_match(reference.familiar_name())
+            || self.allow.is_match(reference.normalized_name())
+    }
+}
+
+/// What `check` found wrong with a reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    NotPinned,
+    Latest,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Problem::NotPinned => "not pinned by digest",
+            Problem::Latest => "uses the `latest` tag",
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Violation {
+    pub at: Location,
+    pub reference: String,
+    pub problem: Problem,
+}
+
+/// One reference, as `list` shows it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub at: Location,
+    pub kind: FileKind,
+    pub value: String,
+    pub state: EntryState,
+    pub name: Option<String>,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryState {
+    Pinned,
+    Unpinned,
+    Skipped,
+}
+
+impl std::fmt::Display for EntryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EntryState::Pinned => "pinned",
+            EntryState::Unpinned => "unpinned",
+            EntryState::Skipped => "skipped",
+        })
+    }
+}
+
+fn ignored(file: &ScannedFile, site: &Site) -> bool {
+    pin::line_of(&file.text, site.span.start).contains(pin::IGNORE_MARKER)
+}
+
+/// The references that break the policy, in file order.
+pub fn check(files: &[ScannedFile], checker: &Checker) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for file in files {
+        for finding in &file.findings {
+            let Finding::Image { site, reference } = finding else {
+                continue;
+            };
+            if ignored(file, site) || checker.allowed(reference) {
+                continue;
+            }
+            let state = state::state(&file.text, site, reference);
+            let at = Location::of(&file.path, site);
+            if !state.is_pinned() {
+                out.push(Violation {
+                    at: at.clone(),
+                    reference: site.value.clone(),
+                    problem: Problem::NotPinned,
+                });
+            }
+            let tag = state.tag().or(reference.tag());
+            let latest = match (&state, tag) {
+                (_, Some(tag)) => tag == "latest",
+                (State::Unpinned, None) => true,
+                (_, None) => false,
+            };
+            if checker.deny_latest && latest {
+                out.push(Violation {
+                    at,
+                    reference: site.value.clone(),
+                    problem: Problem::Latest,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Every reference found, pinned or not.
+pub fn list(files: &[ScannedFile]) -> Vec<Entry> {
+    let mut out = Vec::new();
+    for file in files {
+        for finding in &file.findings {
+            let at = Location::of(&file.path, finding.site());
+            match finding {
+                Finding::Image { site, reference } => {
+                    let state = state::state(&file.text, site, reference);
+                    out.push(Entry {
+                        at,
+                        kind: site.kind,
+                        value: site.value.clone(),
+                        state: if state.is_pinned() {
+                            EntryState::Pinned
+                        } else {
+                            EntryState::Unpinned
+                        },
+                        name: Some(reference.name().to_string()),
+                        tag: state
+                            .tag()
+                            .or(reference.tag())
+                            .map(String::from)
+                            .or_else(|| (!state.is_pinned()).then(|| "latest".to_string())),
+                        digest: reference.digest().map(String::from),
+                    });
+                }
+                Finding::Skipped { site, .. } => out.push(Entry {
+                    at,
+                    kind: site.kind,
+                    value: site.value.clone(),
+                    state: EntryState::Skipped,
+                    name: None,
+                    tag: None,
+                    digest: None,
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// Turns every pin with a known tag back into `name:tag`, removing our tag
+/// comment: the inverse of `pin` on the bytes (an untagged reference comes
+/// back as `name:latest`).
+pub fn unpin(files: &[ScannedFile]) -> Outcome {
+    let mut outcome = Outcome::default();
+    for file in files {
+        outcome.summary.files += 1;
+        let mut edits = Vec::new();
+        let mut changes = Vec::new();
+        let mut messages = Vec::new();
+        for finding in &file.findings {
+            let Finding::Image { site, reference } = finding else {
+                continue;
+            };
+            outcome.summary.found += 1;
+            if ignored(file, site) {
+                outcome.summary.skipped += 1;
+                continue;
+            }
+            let at = Location::of(&file.path, site);
+            let state = state::state(&file.text, site, reference);
+            let tag = match &state {
+                State::Unpinned => continue,
+                State::DigestOnly => {
+                    outcome.summary.skipped += 1;
+                    outcome.messages.push(Message::NoKnownTag {
+                        at,
+                        reference: site.value.clone(),
+                    });
+                    continue;
+                }
+                State::Comment { tag, comment } => {
+                    edits.push(Edit::replace(comment.clone(), ""));
+                    tag
+                }
+                State::TagDigest { tag } => tag,
+            };
+            let value = format!("{}:{tag}", reference.name());
+            edits.push(Edit::replace(site.span.clone(), value.clone()));
+            changes.push((site.value.clone(), value.clone()));
+            messages.push(Message::Rewritten {
+                at,
+                from: site.value.clone(),
+                to: value,
+            });
+        }
+        finish_file(file, &edits, &changes, messages, &mut outcome);
+    }
+    outcome
+}
+
+/// Applies a file's edits, checks the result, and records the change.
+pub(crate) fn finish_file(
+    file: &ScannedFile,
+    edits: &[Edit],
+    changes: &[(String, String)],
+    messages: Vec<Message>,
+    outcome: &mut Outcome,
+) {
+    if edits.is_empty() {
+        return;
+    }
+    let updated = edit::apply(&file.text, edits)
+        .and_then(|updated| edit::check_rewrite(&file.text, &updated, changes).map(|()| updated));
+    match updated {
+        Ok(updated) => {
+            outcome.summary.pinned += messages.len();
+            outcome.messages.extend(messages);
+            outcome.changes.push(FileChange {
+                path: file.path.clone(),
+                original: file.text.clone(),
+                updated,
+            });
+        }
+        Err(error) => {
+            outcome.summary.file_errors += 1;
+            outcome.messages.push(Message::FileFailed {
+                path: file.path.clone(),
+                error: FileError::Edit(error),
+            });
+        }
+    }
+}
