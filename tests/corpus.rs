@@ -191,4 +191,51 @@ fn corpus_pins_only_image_values() {
         String::from_utf8_lossy(&again.stderr)
     );
     assert_eq!(snapshot(work.path()), after, "the second run changed files");
+
+    // `unpin` is the inverse of `pin`: unpin(pin(x)) == unpin(x), where the
+    // references that pin resolved as untagged come back as `name:latest`.
+    // (unpin(x) differs from x where the corpus has pins of its own.)
+    let out = support::digestpin()
+        .current_dir(work.path())
+        .args(["unpin", "."])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let round_trip = snapshot(work.path());
+    let direct = tempfile::tempdir().unwrap();
+    copy_tree(&corpus(), direct.path());
+    let out = support::digestpin()
+        .current_dir(direct.path())
+        .args(["unpin", "."])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let direct_files = snapshot(direct.path());
+    let mut compared = 0;
+    for (path, bytes) in &round_trip {
+        let relative = path.strip_prefix(work.path()).unwrap();
+        let Ok(direct_text) =
+            String::from_utf8(direct_files[&direct.path().join(relative)].clone())
+        else {
+            continue;
+        };
+        let expected = support::with_explicit_latest(&direct_text);
+        assert!(
+            String::from_utf8_lossy(bytes) == expected,
+            "{}: unpin(pin(x)) differs from unpin(x)",
+            relative.display()
+        );
+        compared += 1;
+    }
+    assert!(compared > 500, "only {compared} files compared");
 }

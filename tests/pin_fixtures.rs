@@ -109,6 +109,20 @@ fn fixture_pairs() {
             got,
             "{name}: second run changed the file"
         );
+        // `unpin` is the inverse of `pin` on the bytes.
+        let out = support::digestpin()
+            .arg("unpin")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{name}: unpin failed");
+        let unpinned = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
+        let input = String::from_utf8(input).unwrap();
+        if unpinned != support::with_explicit_latest(&input) {
+            failures.push(format!(
+                "{name}: unpin(pin(x)) != x\n--- x\n{input}\n--- got\n{unpinned}"
+            ));
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

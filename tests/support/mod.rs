@@ -88,3 +88,24 @@ pub fn path_with(dir: &Path) -> std::ffi::OsString {
     ));
     std::env::join_paths(paths).unwrap()
 }
+
+/// `text` with every untagged, undigested image reference made `name:latest`:
+/// what `unpin(pin(text))` gives, since a pin of an untagged reference records
+/// the tag it was resolved from.
+pub fn with_explicit_latest(text: &str) -> String {
+    let Ok(Some((_, findings))) = digestpin::detect::scan(text) else {
+        return text.to_string();
+    };
+    let mut out = text.to_string();
+    for finding in findings.iter().rev() {
+        if let digestpin::detect::Finding::Image { site, reference } = finding
+            && reference.tag().is_none()
+            && reference.digest().is_none()
+            && !digestpin::pin::line_of(text, site.span.start)
+                .contains(digestpin::pin::IGNORE_MARKER)
+        {
+            out.insert_str(site.span.end, ":latest");
+        }
+    }
+    out
+}
