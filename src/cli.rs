@@ -15,6 +15,7 @@ use digestpin::edit::PinStyle;
 use digestpin::lifecycle;
 use digestpin::pin::{self, PinOptions};
 use digestpin::reference::Reference;
+use digestpin::refresh;
 use digestpin::registry::{Mirror, Platform, Resolver, ResolverOptions};
 use digestpin::walk::{self, WalkOptions};
 
@@ -58,6 +59,10 @@ enum Command {
     Pin(PinArgs),
     /// Offline: list references that are not pinned by digest; exit 1 if any.
     Check(CheckArgs),
+    /// Resolve each pin's tag again and replace the digest where it moved.
+    Update(UpdateArgs),
+    /// Online, writes nothing: check that pinned digests exist and tags still name them.
+    Verify(VerifyArgs),
     /// Turn pins with a known tag back into `name:tag` (the inverse of `pin`).
     Unpin(UnpinArgs),
     /// List every reference found, with its state, tag and digest.
@@ -79,6 +84,34 @@ struct CheckArgs {
     /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct UpdateArgs {
+    /// Files and directories to scan [default: .]
+    paths: Vec<PathBuf>,
+    /// Print a unified diff of the change instead of writing it.
+    #[arg(long, conflicts_with = "check")]
+    diff: bool,
+    /// Write nothing; exit 1 if any digest would change.
+    #[arg(long)]
+    check: bool,
+    /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct VerifyArgs {
+    /// Files and directories to scan [default: .]
+    paths: Vec<PathBuf>,
+    /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -204,6 +237,8 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         Command::Pin(args) => run_pin(&args),
         Command::Check(args) => run_check(&args),
         Command::Unpin(args) => run_unpin(&args),
+        Command::Update(args) => run_update(&args),
+        Command::Verify(args) => run_verify(&args),
         Command::List(args) => run_list(&args),
         Command::Resolve(args) => run_resolve(&args),
     }
@@ -263,6 +298,34 @@ fn run_unpin(args: &UnpinArgs) -> anyhow::Result<Status> {
     let (files, mut messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
     let outcome = lifecycle::unpin(&files);
     finish(mode, &mut report, outcome, &mut messages, walk_failed)
+}
+
+fn run_update(args: &UpdateArgs) -> anyhow::Result<Status> {
+    let mode = mode(args.diff, args.check);
+    let mut report = Report::stderr(mode, "update");
+    let (files, mut messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
+    let resolver = args.registry.resolver()?;
+    let outcome = refresh::update(&files, &resolver);
+    finish(mode, &mut report, outcome, &mut messages, walk_failed)
+}
+
+fn run_verify(args: &VerifyArgs) -> anyhow::Result<Status> {
+    let mut report = Report::stderr(Mode::Check, "verify");
+    let (files, messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
+    let resolver = args.registry.resolver()?;
+    let (checked, findings) = refresh::verify(&files, &resolver);
+    report.verified(checked, &findings);
+    report.messages(&messages);
+    let failed = findings
+        .iter()
+        .any(|f| matches!(f.problem, refresh::Problem::Failed(_)));
+    Ok(if walk_failed || failed {
+        Status::Error
+    } else if findings.is_empty() {
+        Status::Ok
+    } else {
+        Status::Found
+    })
 }
 
 fn run_list(args: &ListArgs) -> anyhow::Result<Status> {

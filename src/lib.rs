@@ -10,6 +10,7 @@ pub mod edit;
 pub mod lifecycle;
 pub mod pin;
 pub mod reference;
+pub mod refresh;
 pub mod registry;
 pub mod state;
 pub mod walk;

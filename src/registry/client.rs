@@ -23,8 +23,8 @@ use super::challenge::{self, Challenge};
 use super::credentials::{Credential, DockerConfig};
 use super::platform::Platform;
 use super::{
-    MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST, RegistryError,
-    ResolveError, ResolveKey, Resolved, ResolverOptions,
+    Described, DigestKey, MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX,
+    MEDIA_OCI_MANIFEST, RegistryError, ResolveError, ResolveKey, Resolved, ResolverOptions,
 };
 
 const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
@@ -113,25 +113,31 @@ impl Resolver {
         self.runtime.block_on(self.inner.resolve(key))
     }
 
-    /// Whether `digest` exists in `repository` of `registry`.
-    pub fn manifest_exists(
+    /// Describes each pinned digest, each once, concurrently.
+    pub fn describe_all(
         &self,
-        registry: &str,
-        repository: &str,
-        digest: &str,
-    ) -> Result<bool, ResolveError> {
-        self.runtime.block_on(async {
-            let url = self.inner.manifest_url(registry, repository, digest)?;
-            let response = self
-                .inner
-                .request(registry, repository, Method::HEAD, &url)
-                .await?;
-            match response.status() {
-                s if s.is_success() => Ok(true),
-                StatusCode::NOT_FOUND => Ok(false),
-                s => Err(status_error(s, &url)),
-            }
-        })
+        keys: &[DigestKey],
+    ) -> BTreeMap<DigestKey, Result<Described, ResolveError>> {
+        let mut unique = keys.to_vec();
+        unique.sort();
+        unique.dedup();
+        let inner = &self.inner;
+        let results = self.runtime.block_on(futures_util::future::join_all(
+            unique.iter().map(|key| inner.describe(key)),
+        ));
+        unique.into_iter().zip(results).collect()
+    }
+
+    /// Whether each digest still exists in its repository.
+    pub fn exist_all(&self, keys: &[DigestKey]) -> BTreeMap<DigestKey, Result<bool, ResolveError>> {
+        let mut unique = keys.to_vec();
+        unique.sort();
+        unique.dedup();
+        let inner = &self.inner;
+        let results = self.runtime.block_on(futures_util::future::join_all(
+            unique.iter().map(|key| inner.exists(key)),
+        ));
+        unique.into_iter().zip(results).collect()
     }
 }
 
@@ -742,18 +748,40 @@ impl Inner {
             });
         }
         // A single-platform image: check that it is the platform asked for.
+        let found = self
+            .manifest_platform(&key.registry, &key.repository, &manifest, url)
+            .await?;
+        if wanted.matches(&found) {
+            Ok(Resolved { digest, media_type })
+        } else {
+            Err(ResolveError::PlatformMismatch {
+                wanted: wanted.to_string(),
+                found: found.to_string(),
+            })
+        }
+    }
+
+    /// The platform of a single-platform manifest, read from its config blob.
+    async fn manifest_platform(
+        &self,
+        registry: &str,
+        repository: &str,
+        manifest: &Manifest,
+        url: &Url,
+    ) -> Result<Platform, ResolveError> {
         let config = manifest
             .config
+            .as_ref()
             .ok_or_else(|| ResolveError::InvalidResponse {
                 url: url.to_string(),
                 reason: "manifest without config".into(),
             })?;
         let blob_url = self.url(
-            &key.registry,
-            &format!("v2/{}/blobs/{}", key.repository, config.digest),
+            registry,
+            &format!("v2/{repository}/blobs/{}", config.digest),
         )?;
         let response = self
-            .request_accepting(&key.registry, &key.repository, Method::GET, &blob_url, None)
+            .request_accepting(registry, repository, Method::GET, &blob_url, None)
             .await?;
         if !response.status().is_success() {
             return Err(status_error(response.status(), &blob_url));
@@ -767,15 +795,53 @@ impl Inner {
                 url: blob_url.to_string(),
                 reason: format!("unreadable image config: {e}"),
             })?;
-        let found = Platform::new(&found.os, &found.architecture, found.variant.as_deref());
-        if wanted.matches(&found) {
-            Ok(Resolved { digest, media_type })
-        } else {
-            Err(ResolveError::PlatformMismatch {
-                wanted: wanted.to_string(),
-                found: found.to_string(),
-            })
+        Ok(Platform::new(
+            &found.os,
+            &found.architecture,
+            found.variant.as_deref(),
+        ))
+    }
+
+    async fn exists(&self, key: &DigestKey) -> Result<bool, ResolveError> {
+        let url = self.manifest_url(&key.registry, &key.repository, &key.digest)?;
+        let response = self
+            .request(&key.registry, &key.repository, Method::HEAD, &url)
+            .await?;
+        match response.status() {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            s => Err(status_error(s, &url)),
         }
+    }
+
+    /// What a pinned digest names: an index, one platform's manifest, or
+    /// nothing any more.
+    async fn describe(&self, key: &DigestKey) -> Result<Described, ResolveError> {
+        let url = self.manifest_url(&key.registry, &key.repository, &key.digest)?;
+        let response = self
+            .request(&key.registry, &key.repository, Method::GET, &url)
+            .await?;
+        match response.status() {
+            s if s.is_success() => {}
+            StatusCode::NOT_FOUND => return Ok(Described::Missing),
+            s => return Err(status_error(s, &url)),
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&e, &url))?;
+        let manifest: Manifest =
+            serde_json::from_slice(&body).map_err(|e| ResolveError::InvalidResponse {
+                url: url.to_string(),
+                reason: format!("unreadable manifest: {e}"),
+            })?;
+        if manifest.manifests.is_some() {
+            return Ok(Described::Index);
+        }
+        let platform = self
+            .manifest_platform(&key.registry, &key.repository, &manifest, &url)
+            .await?;
+        Ok(Described::Manifest(platform))
     }
 }
 

@@ -118,6 +118,25 @@ pub struct ResolveKey {
     pub platform: Option<Platform>,
 }
 
+/// A pinned digest to look up: normalised registry and repository, and the digest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DigestKey {
+    pub registry: String,
+    pub repository: String,
+    pub digest: String,
+}
+
+/// What a digest names in its repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Described {
+    /// A multi-platform index (or manifest list).
+    Index,
+    /// One platform's image manifest.
+    Manifest(Platform),
+    /// The registry no longer has it.
+    Missing,
+}
+
 /// A resolved digest and the media type of the manifest it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolved {

@@ -122,6 +122,24 @@ impl Report {
         }
     }
 
+    /// `verify`: one line per finding on standard output, a count on standard error.
+    pub fn verified(&mut self, checked: usize, findings: &[digestpin::refresh::Verified]) {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        for f in findings {
+            let _ = writeln!(
+                out,
+                "{}:{}:{}: {}: {}",
+                f.at.path.display(),
+                f.at.line,
+                f.at.column,
+                f.reference,
+                f.problem
+            );
+        }
+        eprintln!("{checked} pins verified, {} findings", findings.len());
+    }
+
     /// `list`: one tab-separated line per reference.
     pub fn list(&mut self, entries: &[Entry]) {
         let stdout = std::io::stdout();

@@ -249,6 +249,21 @@ wait $r 2>/dev/null"#;
         });
     }
 
+    /// Deletes the manifest `repository:tag` names (and so the tag).
+    pub fn delete(&self, repository: &str, tag: &str) {
+        let out = Command::new("skopeo")
+            .args(["--insecure-policy", "delete", "--tls-verify=false"])
+            .args(self.creds_args("creds"))
+            .arg(format!("docker://{}/{repository}:{tag}", self.host()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "skopeo delete {repository}:{tag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// The manifest bytes of `repository:tag`, read with skopeo.
     pub fn raw_manifest(&self, repository: &str, tag: &str) -> Vec<u8> {
         let out = Command::new("skopeo")

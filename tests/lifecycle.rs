@@ -1,0 +1,213 @@
+//! The life of a pin: check (offline), update and verify against a real
+//! registry whose tags move, list, unpin.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    support::digestpin()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn online(dir: &Path, registry: &support::Registry, args: &[&str]) -> Output {
+    let mirror = format!("*={}", registry.url());
+    let mut all = vec![args[0], "--loopback-only", "--mirror", &mirror];
+    all.extend_from_slice(&args[1..]);
+    run(dir, &all)
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).to_string()
+}
+
+#[test]
+fn check_is_offline_and_lists_unpinned_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let sha = format!("sha256:{}", "a".repeat(64));
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: nginx:1.25\n    - image: redis@{sha} # latest\n    - image: ci/built:dev\n    - image: busybox  # digestpin:ignore\n"
+        ),
+    )
+    .unwrap();
+    // No registry flag at all: check never touches the network.
+    let out = run(dir.path(), &["check", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("app.yaml:5:14: nginx:1.25: not pinned by digest"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("app.yaml:7:14: ci/built:dev"), "{stdout}");
+    assert!(!stdout.contains("busybox"), "{stdout}");
+    assert!(!stdout.contains("redis"), "{stdout}");
+
+    let out = run(
+        dir.path(),
+        &["check", "--allow", "ci/*", "--deny-latest", "."],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("ci/built"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "app.yaml:6:14: redis@{sha}: uses the `latest` tag"
+        )),
+        "{stdout}"
+    );
+
+    let out = run(
+        dir.path(),
+        &["check", "--allow", "ci/*", "--allow", "nginx", "."],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn update_follows_moved_tags_and_verify_reports_them() {
+    let r = support::plain();
+    r.seed_index("team/web", "1.0", "web-1");
+    r.seed_index("team/api", "2.0", "api-1");
+    r.seed_index("team/arm", "3.0", "arm-1");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deploy.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - image: team/web:1.0   # front\n        - image: 'team/api:2.0'\n",
+    )
+    .unwrap();
+    let arm_file = dir.path().join("arm.yaml");
+    std::fs::write(&arm_file, "services:\n  arm:\n    image: team/arm:3.0\n").unwrap();
+    let out = online(dir.path(), r, &["pin", "deploy.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = online(
+        dir.path(),
+        r,
+        &["pin", "--platform", "linux/arm64", "arm.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let arm_old = r.platform_digest("team/arm", "3.0", "linux/arm64");
+    assert!(
+        std::fs::read_to_string(&arm_file)
+            .unwrap()
+            .contains(&arm_old)
+    );
+
+    // Nothing moved yet.
+    let out = online(dir.path(), r, &["verify", "."]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let out = online(dir.path(), r, &["update", "--check", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // Tags move to new content; one tag is deleted.
+    let web_old = r.digest("team/web", "1.0");
+    r.seed_index("team/web", "1.0", "web-2");
+    r.seed_index("team/arm", "3.0", "arm-2");
+    let web_new = r.digest("team/web", "1.0");
+    let arm_new = r.platform_digest("team/arm", "3.0", "linux/arm64");
+    assert_ne!(web_old, web_new);
+    let out = online(dir.path(), r, &["verify", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "deploy.yaml:7:18: team/web@{web_old}: tag moved: 1.0 now names {web_new}"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("tag moved: 3.0 now names {arm_new}")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("team/api"), "{stdout}");
+
+    let before = std::fs::read_to_string(&file).unwrap();
+    let out = online(dir.path(), r, &["update", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(after, before.replace(&web_old, &web_new));
+    assert!(
+        after.contains(&format!("image: team/web@{web_new} # 1.0   # front\n")),
+        "{after}"
+    );
+    // The platform pin stays on its platform.
+    assert_eq!(
+        std::fs::read_to_string(&arm_file).unwrap(),
+        format!("services:\n  arm:\n    image: team/arm@{arm_new} # 3.0\n")
+    );
+    let out = online(dir.path(), r, &["update", "--check", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // A deleted tag: verify reports it, update fails on it and leaves its file alone.
+    r.delete("team/api", "2.0");
+    let out = online(dir.path(), r, &["verify", "deploy.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("the pinned digest is no longer in the registry"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("tag 2.0 is no longer in the registry"),
+        "{stdout}"
+    );
+    let before = std::fs::read_to_string(&file).unwrap();
+    let out = online(dir.path(), r, &["update", "deploy.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("tag not found"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+}
+
+#[test]
+fn list_shows_every_reference_and_a_release_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let sha = format!("sha256:{}", "b".repeat(64));
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!("services:\n  a:\n    image: nginx@{sha} # 1.25\n  b:\n    image: redis:7\n  c:\n    image: ${{IMAGE}}\n"),
+    )
+    .unwrap();
+    let out = run(dir.path(), &["list", "."]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "compose.yaml:3:12\tCompose\tpinned\tnginx\t1.25\t{sha}"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("compose.yaml:5:12\tCompose\tunpinned\tredis\t7\t-"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("compose.yaml:7:12\tCompose\tskipped\t${IMAGE}"),
+        "{stdout}"
+    );
+    let out = run(dir.path(), &["list", "--format", "markdown", "."]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("| Image | Tag | Digest | Used in |\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("| `nginx` | 1.25 | `{sha}` | ")),
+        "{stdout}"
+    );
+}
