@@ -18,8 +18,18 @@ use crate::reference::Reference;
 use crate::registry::{Described, DigestKey, ResolveError, ResolveKey, Resolved, Resolver};
 use crate::state;
 
+/// One file's rewrites in `update`.
+#[derive(Default)]
+struct FilePlan {
+    edits: Vec<Edit>,
+    changes: Vec<(String, String)>,
+    messages: Vec<Message>,
+    failed: bool,
+}
+
 /// A pinned reference.
 struct Tracked<'a> {
+    file_index: usize,
     file: &'a ScannedFile,
     site: &'a Site,
     reference: &'a Reference,
@@ -53,7 +63,7 @@ impl Tracked<'_> {
 
 fn tracked(files: &[ScannedFile]) -> Vec<Tracked<'_>> {
     let mut out = Vec::new();
-    for file in files {
+    for (file_index, file) in files.iter().enumerate() {
         for finding in &file.findings {
             let Finding::Image { site, reference } = finding else {
                 continue;
@@ -66,6 +76,7 @@ fn tracked(files: &[ScannedFile]) -> Vec<Tracked<'_>> {
             };
             let state = state::state(&file.text, site, reference);
             out.push(Tracked {
+                file_index,
                 file,
                 site,
                 reference,
@@ -150,7 +161,7 @@ pub fn update(files: &[ScannedFile], resolver: &Resolver) -> Outcome {
     };
     for (pin, result) in pins.iter().zip(now) {
         outcome.summary.found += 1;
-        let entry = per_file.entry(index_of(pin.file)).or_default();
+        let plan = per_file.entry(pin.file_index).or_default();
         match result {
             None => {
                 outcome.summary.skipped += 1;
@@ -161,7 +172,7 @@ pub fn update(files: &[ScannedFile], resolver: &Resolver) -> Outcome {
             }
             Some(Err(error)) => {
                 outcome.summary.failed += 1;
-                entry.3 = true;
+                plan.failed = true;
                 outcome.messages.push(Message::Failed {
                     at: pin.at(),
                     reference: pin.site.value.clone(),
@@ -191,12 +202,18 @@ pub fn update(files: &[ScannedFile], resolver: &Resolver) -> Outcome {
             }
         }
     }
-    for (index, (edits, changes, messages, failed)) in per_file {
+    for (index, plan) in per_file {
         outcome.summary.files += 1;
-        if failed {
+        if plan.failed {
             continue;
         }
-        lifecycle::finish_file(&files[index], &edits, &changes, messages, &mut outcome);
+        lifecycle::finish_file(
+            &files[index],
+            &plan.edits,
+            &plan.changes,
+            plan.messages,
+            &mut outcome,
+        );
     }
     outcome
 }
