@@ -151,14 +151,7 @@ pub fn update(files: &[ScannedFile], resolver: &Resolver) -> Outcome {
     let pins = tracked(files);
     let now = current(&pins, resolver);
     let mut outcome = Outcome::default();
-    let mut per_file: BTreeMap<usize, (Vec<Edit>, Vec<(String, String)>, Vec<Message>, bool)> =
-        BTreeMap::new();
-    let index_of = |file: &ScannedFile| {
-        files
-            .iter()
-            .position(|f| std::ptr::eq(f, file))
-            .unwrap_or(0)
-    };
+    let mut per_file: BTreeMap<usize, FilePlan> = BTreeMap::new();
     for (pin, result) in pins.iter().zip(now) {
         outcome.summary.found += 1;
         let plan = per_file.entry(pin.file_index).or_default();
@@ -190,11 +183,10 @@ pub fn update(files: &[ScannedFile], resolver: &Resolver) -> Outcome {
                 let value = pin.site.value.clone();
                 let at_sign = value.rfind('@').unwrap_or(value.len());
                 let new = format!("{}@{digest}", &value[..at_sign]);
-                entry
-                    .0
+                plan.edits
                     .push(Edit::replace(pin.site.span.clone(), new.clone()));
-                entry.1.push((value.clone(), new.clone()));
-                entry.2.push(Message::Rewritten {
+                plan.changes.push((value.clone(), new.clone()));
+                plan.messages.push(Message::Rewritten {
                     at: pin.at(),
                     from: value,
                     to: new,
