@@ -1,16 +1,18 @@
 //! Command-line flags and the commands they run.
 //!
-//! Each command builds the library's options from its flags, runs the
-//! pipeline, hands the messages to the report layer and turns the outcome into
-//! an exit status: 0 done or nothing to do, 1 `--check` found work, 2 error.
+//! Each command merges its flags over the configuration files
+//! ([`digestpin::config`]), runs the library, hands the results to the report
+//! layer and turns the outcome into an exit status: 0 done or nothing to do,
+//! 1 a check found something, 2 an error.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use digestpin::config::{self, Config, Style};
 use digestpin::edit::PinStyle;
 use digestpin::lifecycle;
 use digestpin::pin::{self, PinOptions};
@@ -19,27 +21,44 @@ use digestpin::refresh;
 use digestpin::registry::{Mirror, Platform, Resolver, ResolverOptions};
 use digestpin::walk::{self, WalkOptions};
 
-use crate::report::Report;
+use crate::report::{Format, Report};
 
 /// The process's exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// Done, or nothing to do.
     Ok,
-    /// `--check` found references to pin.
+    /// A check found something (references to pin, moved tags, …).
     Found,
     /// Something failed.
     Error,
 }
 
-impl From<Status> for ExitCode {
-    fn from(status: Status) -> Self {
-        match status {
-            Status::Ok => ExitCode::SUCCESS,
-            Status::Found => ExitCode::from(1),
-            Status::Error => ExitCode::from(2),
+impl Status {
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Found => 1,
+            Status::Error => 2,
         }
     }
+}
+
+impl From<Status> for ExitCode {
+    fn from(status: Status) -> Self {
+        ExitCode::from(status.code())
+    }
+}
+
+/// What a rewriting command does with the new text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Write the files.
+    Write,
+    /// Print a unified diff, write nothing.
+    Diff,
+    /// Write nothing; exit 1 if anything would change.
+    Check,
 }
 
 #[derive(Debug, Parser)]
@@ -49,6 +68,12 @@ impl From<Status> for ExitCode {
     about = "Pin container image tags to digests in Kubernetes and Compose files, changing no other byte"
 )]
 pub struct Args {
+    /// Read settings from this file (over the discovered .digestpin.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    format: Format,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,94 +94,8 @@ enum Command {
     List(ListArgs),
     /// Print the digest of each reference (for checking by hand).
     Resolve(ResolveArgs),
-}
-
-#[derive(Debug, clap::Args)]
-struct CheckArgs {
-    /// Files and directories to scan [default: .]
-    paths: Vec<PathBuf>,
-    /// Also fail on `latest` and untagged references, pinned or not.
-    #[arg(long)]
-    deny_latest: bool,
-    /// Images exempt from pinning, e.g. images built in the same pipeline (glob, repeatable).
-    #[arg(long, value_name = "GLOB")]
-    allow: Vec<String>,
-    /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-}
-
-#[derive(Debug, clap::Args)]
-struct UpdateArgs {
-    /// Files and directories to scan [default: .]
-    paths: Vec<PathBuf>,
-    /// Print a unified diff of the change instead of writing it.
-    #[arg(long, conflicts_with = "check")]
-    diff: bool,
-    /// Write nothing; exit 1 if any digest would change.
-    #[arg(long)]
-    check: bool,
-    /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-    #[command(flatten)]
-    registry: RegistryArgs,
-}
-
-#[derive(Debug, clap::Args)]
-struct VerifyArgs {
-    /// Files and directories to scan [default: .]
-    paths: Vec<PathBuf>,
-    /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-    #[command(flatten)]
-    registry: RegistryArgs,
-}
-
-#[derive(Debug, clap::Args)]
-struct UnpinArgs {
-    /// Files and directories to scan [default: .]
-    paths: Vec<PathBuf>,
-    /// Print a unified diff of the change instead of writing it.
-    #[arg(long, conflicts_with = "check")]
-    diff: bool,
-    /// Write nothing; exit 1 if any reference would be unpinned.
-    #[arg(long)]
-    check: bool,
-    /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ListFormat {
-    /// One line per reference: location, kind, state, image, tag, digest.
-    Human,
-    /// A release-notes table: image, tag, digest, where used.
-    Markdown,
-}
-
-#[derive(Debug, clap::Args)]
-struct ListArgs {
-    /// Files and directories to scan [default: .]
-    paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value = "human")]
-    format: ListFormat,
-    /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-}
-
-/// What `pin` does with the new text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Write the files.
-    Write,
-    /// Print a unified diff, write nothing.
-    Diff,
-    /// Write nothing; exit 1 if anything would change.
-    Check,
+    /// Show the settings in force.
+    Config(ConfigArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -167,24 +106,95 @@ enum StyleArg {
     TagDigest,
 }
 
-#[derive(Debug, clap::Args)]
-struct PinArgs {
+#[derive(Debug, Clone, clap::Args)]
+struct Paths {
     /// Files and directories to scan [default: .]
     paths: Vec<PathBuf>,
-    /// Print a unified diff of the change instead of writing it.
-    #[arg(long, conflicts_with = "check")]
-    diff: bool,
-    /// Write nothing; exit 1 if any reference would be pinned.
-    #[arg(long)]
-    check: bool,
-    /// How a pinned reference is written.
-    #[arg(long, value_enum, default_value = "comment")]
-    style: StyleArg,
+    /// Only read paths matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    include: Vec<String>,
     /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct Rewrite {
+    /// Print a unified diff of the change instead of writing it.
+    #[arg(long, conflicts_with = "check")]
+    diff: bool,
+    /// Write nothing; exit 1 if anything would change.
+    #[arg(long)]
+    check: bool,
+}
+
+impl Rewrite {
+    fn mode(&self) -> Mode {
+        if self.diff {
+            Mode::Diff
+        } else if self.check {
+            Mode::Check
+        } else {
+            Mode::Write
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct PinArgs {
+    #[command(flatten)]
+    paths: Paths,
+    #[command(flatten)]
+    rewrite: Rewrite,
+    /// How a pinned reference is written [default: comment]
+    #[arg(long, value_enum)]
+    style: Option<StyleArg>,
     #[command(flatten)]
     registry: RegistryArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    paths: Paths,
+    /// Also fail on `latest` and untagged references, pinned or not.
+    #[arg(long)]
+    deny_latest: bool,
+    /// Images exempt from pinning, e.g. images built in the same pipeline (glob, repeatable).
+    #[arg(long, value_name = "GLOB")]
+    allow: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct UpdateArgs {
+    #[command(flatten)]
+    paths: Paths,
+    #[command(flatten)]
+    rewrite: Rewrite,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    paths: Paths,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct UnpinArgs {
+    #[command(flatten)]
+    paths: Paths,
+    #[command(flatten)]
+    rewrite: Rewrite,
+}
+
+#[derive(Debug, clap::Args)]
+struct ListArgs {
+    #[command(flatten)]
+    paths: Paths,
 }
 
 #[derive(Debug, clap::Args)]
@@ -194,6 +204,13 @@ struct ResolveArgs {
     references: Vec<String>,
     #[command(flatten)]
     registry: RegistryArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct ConfigArgs {
+    /// Print the merged settings and the files they come from (the default).
+    #[arg(long)]
+    show: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -207,188 +224,293 @@ struct RegistryArgs {
     /// Trust this extra CA certificate (PEM).
     #[arg(long, value_name = "PATH")]
     ca_file: Option<PathBuf>,
-    /// Concurrent requests per registry.
-    #[arg(long, short = 'j', default_value_t = 8)]
-    jobs: usize,
-    /// Timeout of one request, in seconds.
-    #[arg(long, default_value_t = 30)]
-    timeout: u64,
+    /// Concurrent requests per registry [default: 8]
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// Timeout of one request, in seconds [default: 30]
+    #[arg(long)]
+    timeout: Option<u64>,
     /// Refuse any request to an address outside the loopback range (for tests).
     #[arg(long, hide = true)]
     loopback_only: bool,
 }
 
 impl RegistryArgs {
-    fn resolver(&self) -> anyhow::Result<Resolver> {
-        let options = ResolverOptions {
-            mirrors: self.mirror.clone(),
+    /// The flags as a configuration layer.
+    fn layer(&self) -> Config {
+        Config {
+            platform: self.platform.as_ref().map(ToString::to_string),
+            mirrors: (!self.mirror.is_empty()).then(|| {
+                self.mirror
+                    .iter()
+                    .map(|m| format!("{}={}", m.host, m.url))
+                    .collect()
+            }),
             ca_file: self.ca_file.clone(),
-            jobs: self.jobs.max(1),
-            timeout: Duration::from_secs(self.timeout.max(1)),
-            loopback_only: self.loopback_only,
+            jobs: self.jobs,
+            timeout: self.timeout,
+            ..Config::default()
+        }
+    }
+}
+
+impl Paths {
+    fn layer(&self) -> Config {
+        Config {
+            include: (!self.include.is_empty()).then(|| self.include.clone()),
+            exclude: (!self.exclude.is_empty()).then(|| self.exclude.clone()),
+            ..Config::default()
+        }
+    }
+}
+
+/// Everything a command needs from its settings.
+struct Context {
+    config: Config,
+    report: Report,
+}
+
+impl Context {
+    fn new(global: &Global, flags: Config, mode: Mode, job: &'static str) -> anyhow::Result<Self> {
+        let cwd = std::env::current_dir().context("cannot read the working directory")?;
+        let (files, _) = Config::discover(&cwd, global.config.as_deref())?;
+        Ok(Self {
+            config: files.merged(flags),
+            report: Report::new(mode, job, global.format),
+        })
+    }
+
+    fn platform(&self) -> anyhow::Result<Option<Platform>> {
+        self.config
+            .platform
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .context("invalid platform in the configuration")
+    }
+
+    fn resolver(&self, loopback_only: bool) -> anyhow::Result<Resolver> {
+        let mirrors = self
+            .config
+            .mirrors
+            .iter()
+            .flatten()
+            .map(|m| m.parse::<Mirror>())
+            .collect::<Result<Vec<_>, _>>()?;
+        let options = ResolverOptions {
+            mirrors,
+            ca_file: self.config.ca_file.clone(),
+            jobs: self.config.jobs.unwrap_or(8).max(1),
+            timeout: Duration::from_secs(self.config.timeout.unwrap_or(30).max(1)),
+            loopback_only,
             ..ResolverOptions::default()
         };
         Resolver::new(options).context("cannot set up the registry client")
     }
+
+    /// Walks and scans; walk errors and unreadable files are reported here.
+    fn scan(
+        &mut self,
+        paths: &[PathBuf],
+    ) -> anyhow::Result<(Vec<pin::ScannedFile>, Vec<pin::Message>, bool)> {
+        let options = WalkOptions {
+            includes: self.config.include.clone().unwrap_or_default(),
+            excludes: self.config.exclude.clone().unwrap_or_default(),
+        };
+        let walked = walk::walk(paths, &options)?;
+        for error in &walked.errors {
+            self.report.walk_error(error);
+        }
+        let (files, messages) = pin::scan(&walked.files);
+        Ok((files, messages, !walked.errors.is_empty()))
+    }
+
+    /// Writes or shows an outcome and picks the exit status.
+    fn finish(
+        &mut self,
+        mode: Mode,
+        mut outcome: pin::Outcome,
+        mut messages: Vec<pin::Message>,
+        walk_failed: bool,
+    ) -> anyhow::Result<Status> {
+        messages.append(&mut outcome.messages);
+        if mode == Mode::Write {
+            let mut failures = pin::write(&outcome.changes);
+            outcome.summary.file_errors += failures.len();
+            messages.append(&mut failures);
+        }
+        self.report.messages(&messages);
+        if mode == Mode::Diff {
+            self.report.diff(&outcome.changes)?;
+        }
+        self.report.summary(&outcome.summary, &outcome.changes);
+        Ok(if outcome.has_errors() || walk_failed {
+            Status::Error
+        } else if mode == Mode::Check && !outcome.changes.is_empty() {
+            Status::Found
+        } else {
+            Status::Ok
+        })
+    }
+}
+
+struct Global {
+    config: Option<PathBuf>,
+    format: Format,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Status> {
+    if args.format == Format::Markdown && !matches!(args.command, Command::List(_)) {
+        anyhow::bail!("--format markdown is for `digestpin list`");
+    }
+    let global = Global {
+        config: args.config,
+        format: args.format,
+    };
     match args.command {
-        Command::Pin(args) => run_pin(&args),
-        Command::Check(args) => run_check(&args),
-        Command::Unpin(args) => run_unpin(&args),
-        Command::Update(args) => run_update(&args),
-        Command::Verify(args) => run_verify(&args),
-        Command::List(args) => run_list(&args),
-        Command::Resolve(args) => run_resolve(&args),
+        Command::Pin(args) => run_pin(&global, &args),
+        Command::Check(args) => run_check(&global, &args),
+        Command::Update(args) => run_update(&global, &args),
+        Command::Verify(args) => run_verify(&global, &args),
+        Command::Unpin(args) => run_unpin(&global, &args),
+        Command::List(args) => run_list(&global, &args),
+        Command::Resolve(args) => run_resolve(&global, &args),
+        Command::Config(args) => run_config(&global, &args),
     }
 }
 
-fn mode(diff: bool, check: bool) -> Mode {
-    if diff {
-        Mode::Diff
-    } else if check {
-        Mode::Check
-    } else {
-        Mode::Write
-    }
+/// Prints the machine-readable document and returns the status.
+fn done(ctx: &mut Context, status: Status) -> anyhow::Result<Status> {
+    ctx.report.finish(status.code());
+    Ok(status)
 }
 
-/// Walks and scans; walk errors and unreadable files are reported here.
-fn scan(
-    paths: &[PathBuf],
-    exclude: &[String],
-    report: &mut Report,
-) -> anyhow::Result<(Vec<pin::ScannedFile>, Vec<pin::Message>, bool)> {
-    let walked = walk::walk(
-        paths,
-        &WalkOptions {
-            excludes: exclude.to_vec(),
+fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
+    let mode = args.rewrite.mode();
+    let mut flags = args.paths.layer().merged(args.registry.layer());
+    flags.style = args.style.map(|s| match s {
+        StyleArg::Comment => Style::Comment,
+        StyleArg::TagDigest => Style::TagDigest,
+    });
+    let mut ctx = Context::new(global, flags, mode, "pin")?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
+    let resolver = ctx.resolver(args.registry.loopback_only)?;
+    let options = PinOptions {
+        style: match ctx.config.style {
+            Some(Style::TagDigest) => PinStyle::TagDigest,
+            Some(Style::Comment) | None => PinStyle::Comment,
         },
-    )?;
-    for error in &walked.errors {
-        report.walk_error(error);
-    }
-    let (files, messages) = pin::scan(&walked.files);
-    Ok((files, messages, !walked.errors.is_empty()))
+        platform: ctx.platform()?,
+    };
+    let outcome = pin::plan(&files, &resolver, &options);
+    let status = ctx.finish(mode, outcome, messages, walk_failed)?;
+    done(&mut ctx, status)
 }
 
-fn run_check(args: &CheckArgs) -> anyhow::Result<Status> {
+fn run_check(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
+    let mut flags = args.paths.layer();
+    flags.policy.deny_latest = args.deny_latest.then_some(true);
+    flags.policy.allow = (!args.allow.is_empty()).then(|| args.allow.clone());
+    let mut ctx = Context::new(global, flags, Mode::Check, "check")?;
     let checker = lifecycle::Checker::new(&lifecycle::Policy {
-        deny_latest: args.deny_latest,
-        allow: args.allow.clone(),
+        deny_latest: ctx.config.policy.deny_latest.unwrap_or(false),
+        allow: ctx.config.policy.allow.clone().unwrap_or_default(),
     })?;
-    let mut report = Report::stderr(Mode::Check, "check");
-    let (files, messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
     let violations = lifecycle::check(&files, &checker);
-    report.violations(&violations);
-    report.messages(&messages);
-    Ok(if walk_failed {
+    ctx.report.violations(&violations);
+    ctx.report.messages(&messages);
+    let status = if walk_failed {
         Status::Error
     } else if violations.is_empty() {
         Status::Ok
     } else {
         Status::Found
-    })
+    };
+    done(&mut ctx, status)
 }
 
-fn run_unpin(args: &UnpinArgs) -> anyhow::Result<Status> {
-    let mode = mode(args.diff, args.check);
-    let mut report = Report::stderr(mode, "unpin");
-    let (files, mut messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
-    let outcome = lifecycle::unpin(&files);
-    finish(mode, &mut report, outcome, &mut messages, walk_failed)
-}
-
-fn run_update(args: &UpdateArgs) -> anyhow::Result<Status> {
-    let mode = mode(args.diff, args.check);
-    let mut report = Report::stderr(mode, "update");
-    let (files, mut messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
-    let resolver = args.registry.resolver()?;
+fn run_update(global: &Global, args: &UpdateArgs) -> anyhow::Result<Status> {
+    let mode = args.rewrite.mode();
+    let flags = args.paths.layer().merged(args.registry.layer());
+    let mut ctx = Context::new(global, flags, mode, "update")?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
+    let resolver = ctx.resolver(args.registry.loopback_only)?;
     let outcome = refresh::update(&files, &resolver);
-    finish(mode, &mut report, outcome, &mut messages, walk_failed)
+    let status = ctx.finish(mode, outcome, messages, walk_failed)?;
+    done(&mut ctx, status)
 }
 
-fn run_verify(args: &VerifyArgs) -> anyhow::Result<Status> {
-    let mut report = Report::stderr(Mode::Check, "verify");
-    let (files, messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
-    let resolver = args.registry.resolver()?;
+fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
+    let flags = args.paths.layer().merged(args.registry.layer());
+    let mut ctx = Context::new(global, flags, Mode::Check, "verify")?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
+    let resolver = ctx.resolver(args.registry.loopback_only)?;
     let (checked, findings) = refresh::verify(&files, &resolver);
-    report.verified(checked, &findings);
-    report.messages(&messages);
+    ctx.report.verified(checked, &findings);
+    ctx.report.messages(&messages);
     let failed = findings
         .iter()
         .any(|f| matches!(f.problem, refresh::Problem::Failed(_)));
-    Ok(if walk_failed || failed {
+    let status = if walk_failed || failed {
         Status::Error
     } else if findings.is_empty() {
         Status::Ok
     } else {
         Status::Found
-    })
-}
-
-fn run_list(args: &ListArgs) -> anyhow::Result<Status> {
-    let mut report = Report::stderr(Mode::Check, "list");
-    let (files, messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
-    let entries = lifecycle::list(&files);
-    match args.format {
-        ListFormat::Human => report.list(&entries),
-        ListFormat::Markdown => report.list_markdown(&entries),
-    }
-    report.messages(&messages);
-    Ok(if walk_failed {
-        Status::Error
-    } else {
-        Status::Ok
-    })
-}
-
-/// Writes or shows an outcome and picks the exit status.
-fn finish(
-    mode: Mode,
-    report: &mut Report,
-    mut outcome: pin::Outcome,
-    messages: &mut Vec<pin::Message>,
-    walk_failed: bool,
-) -> anyhow::Result<Status> {
-    messages.append(&mut outcome.messages);
-    if mode == Mode::Write {
-        let mut failures = pin::write(&outcome.changes);
-        outcome.summary.file_errors += failures.len();
-        messages.append(&mut failures);
-    }
-    report.messages(messages);
-    if mode == Mode::Diff {
-        report.diff(&outcome.changes)?;
-    }
-    report.summary(&outcome.summary, outcome.changes.len());
-    Ok(if outcome.has_errors() || walk_failed {
-        Status::Error
-    } else if mode == Mode::Check && !outcome.changes.is_empty() {
-        Status::Found
-    } else {
-        Status::Ok
-    })
-}
-
-fn run_pin(args: &PinArgs) -> anyhow::Result<Status> {
-    let mode = mode(args.diff, args.check);
-    let mut report = Report::stderr(mode, "pin");
-    let (files, mut messages, walk_failed) = scan(&args.paths, &args.exclude, &mut report)?;
-    let resolver = args.registry.resolver()?;
-    let options = PinOptions {
-        style: match args.style {
-            StyleArg::Comment => PinStyle::Comment,
-            StyleArg::TagDigest => PinStyle::TagDigest,
-        },
-        platform: args.registry.platform.clone(),
     };
-    let outcome = pin::plan(&files, &resolver, &options);
-    finish(mode, &mut report, outcome, &mut messages, walk_failed)
+    done(&mut ctx, status)
 }
 
-fn run_resolve(args: &ResolveArgs) -> anyhow::Result<Status> {
+fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
+    let mode = args.rewrite.mode();
+    let mut ctx = Context::new(global, args.paths.layer(), mode, "unpin")?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
+    let outcome = lifecycle::unpin(&files);
+    let status = ctx.finish(mode, outcome, messages, walk_failed)?;
+    done(&mut ctx, status)
+}
+
+fn run_list(global: &Global, args: &ListArgs) -> anyhow::Result<Status> {
+    let mut ctx = Context::new(global, args.paths.layer(), Mode::Check, "list")?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
+    let entries = lifecycle::list(&files);
+    if global.format == Format::Markdown {
+        ctx.report.list_markdown(&entries);
+    } else {
+        ctx.report.list(&entries);
+    }
+    ctx.report.messages(&messages);
+    let status = if walk_failed {
+        Status::Error
+    } else {
+        Status::Ok
+    };
+    done(&mut ctx, status)
+}
+
+fn run_config(global: &Global, args: &ConfigArgs) -> anyhow::Result<Status> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let (config, sources) = Config::discover(&cwd, global.config.as_deref())?;
+    // Showing is the only thing `config` does; `--show` says so explicitly.
+    let ConfigArgs { show: _ } = args;
+    if sources.is_empty() {
+        println!("# no {} found; defaults in force", config::FILE_NAME);
+    }
+    for source in &sources {
+        println!("# from {}", display(source, &cwd));
+    }
+    print!("{}", config.to_toml());
+    Ok(Status::Ok)
+}
+
+fn display(path: &Path, cwd: &Path) -> String {
+    path.strip_prefix(cwd).unwrap_or(path).display().to_string()
+}
+
+fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
+    let ctx = Context::new(global, args.registry.layer(), Mode::Check, "resolve")?;
+    let platform = ctx.platform()?;
     let mut status = Status::Ok;
     let mut parsed = Vec::new();
     for text in &args.references {
@@ -400,11 +522,11 @@ fn run_resolve(args: &ResolveArgs) -> anyhow::Result<Status> {
             }
         }
     }
-    let resolver = args.registry.resolver()?;
+    let resolver = ctx.resolver(args.registry.loopback_only)?;
     let keys: Vec<_> = parsed
         .iter()
         .filter(|(_, r)| r.digest().is_none())
-        .map(|(_, r)| pin::resolve_key(r, args.registry.platform.as_ref()))
+        .map(|(_, r)| pin::resolve_key(r, platform.as_ref()))
         .collect();
     let results = resolver.resolve_all(&keys);
     for (text, reference) in &parsed {
@@ -412,8 +534,7 @@ fn run_resolve(args: &ResolveArgs) -> anyhow::Result<Status> {
             println!("{text} {digest}");
             continue;
         }
-        let key = pin::resolve_key(reference, args.registry.platform.as_ref());
-        match results.get(&key) {
+        match results.get(&pin::resolve_key(reference, platform.as_ref())) {
             Some(Ok(resolved)) => println!("{text} {}", resolved.digest),
             Some(Err(err)) => {
                 eprintln!("{text} error: {err}");

@@ -23,6 +23,8 @@ pub enum WalkError {
         #[source]
         source: ignore::Error,
     },
+    #[error("invalid include glob `{glob}`: {reason}")]
+    Include { glob: String, reason: String },
     #[error("{path}: no such file or directory")]
     Missing { path: PathBuf },
     #[error("{0}")]
@@ -32,6 +34,8 @@ pub enum WalkError {
 /// Settings of one walk.
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
+    /// Globs of paths to read; when empty, every candidate is read.
+    pub includes: Vec<String>,
     /// Globs of paths never to read, relative to the working directory.
     pub excludes: Vec<String>,
 }
@@ -71,6 +75,7 @@ fn excludes(root: &Path, globs: &[String]) -> Result<Override, WalkError> {
 pub fn walk(paths: &[PathBuf], options: &WalkOptions) -> Result<Walked, WalkError> {
     let cwd = std::env::current_dir().map_err(|e| WalkError::Walk(ignore::Error::Io(e)))?;
     let overrides = excludes(&cwd, &options.excludes)?;
+    let includes = includes(&options.includes)?;
     let default = [PathBuf::from(".")];
     let paths = if paths.is_empty() {
         &default[..]
@@ -115,9 +120,37 @@ pub fn walk(paths: &[PathBuf], options: &WalkOptions) -> Result<Walked, WalkErro
             }
         }
     }
+    if let Some(includes) = includes {
+        walked.files.retain(|path| {
+            let relative = path.strip_prefix(".").unwrap_or(path);
+            let relative = relative.strip_prefix(&cwd).unwrap_or(relative);
+            includes.is_match(relative)
+                || relative
+                    .file_name()
+                    .is_some_and(|name| includes.is_match(name))
+        });
+    }
     walked.files.sort();
     walked.files.dedup();
     Ok(walked)
+}
+
+fn includes(globs: &[String]) -> Result<Option<globset::GlobSet>, WalkError> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = globset::GlobSetBuilder::new();
+    for glob in globs {
+        let parsed = globset::Glob::new(glob).map_err(|e| WalkError::Include {
+            glob: glob.clone(),
+            reason: e.to_string(),
+        })?;
+        builder.add(parsed);
+    }
+    builder.build().map(Some).map_err(|e| WalkError::Include {
+        glob: globs.join(", "),
+        reason: e.to_string(),
+    })
 }
 
 fn is_excluded(overrides: &Override, cwd: &Path, path: &Path, is_dir: bool) -> bool {

@@ -200,7 +200,7 @@ fn list_shows_every_reference_and_a_release_table() {
         stdout.contains("compose.yaml:7:12\tCompose\tskipped\t${IMAGE}"),
         "{stdout}"
     );
-    let out = run(dir.path(), &["list", "--format", "markdown", "."]);
+    let out = run(dir.path(), &["--format", "markdown", "list", "."]);
     let stdout = text(&out.stdout);
     assert!(
         stdout.starts_with("| Image | Tag | Digest | Used in |\n"),

@@ -1,162 +1,380 @@
-//! The report layer: turns the library's messages into text.
+//! The report layer: turns the library's results into text.
 //!
-//! Per-reference lines and the summary go to standard error, so that standard
-//! output carries only the diff (`--diff`), ready to pipe into `git apply`.
+//! Every result becomes a [`Record`]: a location, a level, a rule and a
+//! message. The human format prints records as they come (per-reference lines
+//! and the summary on standard error, the diff and `check`/`verify`/`list`
+//! results on standard output) with colour on a terminal unless `NO_COLOR` is
+//! set; `json` and `sarif` print one document at the end; `github` prints
+//! workflow annotations.
 
-use std::io::Write as _;
+mod machine;
+
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use digestpin::lifecycle::{Entry, Violation};
 use digestpin::pin::{FileChange, Location, Message, Summary};
+use digestpin::refresh::{Problem as VerifyProblem, Verified};
 use digestpin::walk::WalkError;
 
 use crate::cli::Mode;
 
-/// Human-readable output.
+/// The output format, `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Lines for people, with colour on a terminal.
+    Human,
+    /// One JSON document (see README: "JSON output").
+    Json,
+    /// SARIF 2.1.0, for code-scanning upload.
+    Sarif,
+    /// GitHub workflow annotations (`::error file=…,line=…,col=…::…`).
+    Github,
+    /// `list` only: a release-notes table.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
+}
+
+/// One thing to tell.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Record {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    pub level: Level,
+    /// A stable identifier of what happened (`pinned`, `not-pinned`, …).
+    pub rule: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Printed on standard output (results) rather than standard error.
+    #[serde(skip)]
+    stdout: bool,
+}
+
+impl Record {
+    fn new(at: Option<&Location>, level: Level, rule: &'static str, message: String) -> Self {
+        Record {
+            path: at.map(|a| a.path.display().to_string()),
+            line: at.map(|a| a.line),
+            column: at.map(|a| a.column),
+            level,
+            rule,
+            message,
+            reference: None,
+            digest: None,
+            to: None,
+            tag: None,
+            kind: None,
+            state: None,
+            stdout: false,
+        }
+    }
+
+    fn for_file(path: &Path, level: Level, rule: &'static str, message: String) -> Self {
+        Record {
+            path: Some(path.display().to_string()),
+            ..Record::new(None, level, rule, message)
+        }
+    }
+}
+
+/// Collects and prints records.
 pub struct Report {
     mode: Mode,
-    /// What the job does, for the summary: "pin", "unpin", "update".
+    /// What the job does: "pin", "unpin", "update", "check", "verify", "list".
     job: &'static str,
+    format: Format,
+    color: bool,
     /// Paths in diffs are relative to this directory (the repository's top).
     root: PathBuf,
+    records: Vec<Record>,
+    summary: Option<serde_json::Value>,
+    changed: Vec<String>,
 }
 
 impl Report {
-    pub fn stderr(mode: Mode, job: &'static str) -> Self {
+    pub fn new(mode: Mode, job: &'static str, format: Format) -> Self {
+        let format = if format == Format::Markdown {
+            Format::Human
+        } else {
+            format
+        };
+        let color = format == Format::Human
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Self {
             mode,
             job,
+            format,
+            color,
             root: repository_root(),
+            records: Vec::new(),
+            summary: None,
+            changed: Vec::new(),
         }
     }
 
-    fn rewrite_verb(&self) -> &'static str {
-        match self.mode {
-            Mode::Write => "rewrote",
-            Mode::Diff | Mode::Check => "would rewrite",
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
         }
+    }
+
+    /// Prints (human) or keeps (machine formats) a batch of records.
+    fn emit(&mut self, mut batch: Vec<Record>) {
+        batch.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+        match self.format {
+            Format::Human | Format::Markdown => {
+                let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+                for r in &batch {
+                    let location = match (&r.path, r.line, r.column) {
+                        (Some(p), Some(l), Some(c)) => format!("{p}:{l}:{c}: "),
+                        (Some(p), _, _) => format!("{p}: "),
+                        _ => String::new(),
+                    };
+                    let message = match r.level {
+                        Level::Error if !r.stdout => {
+                            format!("{} {}", self.paint("error:", "1;31"), r.message)
+                        }
+                        Level::Warning if !r.stdout => self.paint(&r.message, "33"),
+                        _ => r.message.clone(),
+                    };
+                    let _ = if r.stdout {
+                        writeln!(stdout.lock(), "{location}{message}")
+                    } else {
+                        writeln!(stderr.lock(), "{location}{message}")
+                    };
+                }
+            }
+            Format::Github => {
+                let stdout = std::io::stdout();
+                let mut out = stdout.lock();
+                for r in batch.iter().filter(|r| r.level != Level::Note) {
+                    let _ = writeln!(out, "{}", machine::annotation(r));
+                }
+            }
+            Format::Json | Format::Sarif => {}
+        }
+        self.records.extend(batch);
     }
 
     pub fn walk_error(&mut self, error: &WalkError) {
-        eprintln!("error: {error}");
+        let record = Record::new(None, Level::Error, "walk-error", error.to_string());
+        self.emit(vec![record]);
+    }
+
+    fn verb(&self) -> &'static str {
+        match (self.mode, self.job) {
+            (Mode::Write, "pin") => "pinned",
+            (_, "pin") => "would pin",
+            (Mode::Write, _) => "rewrote",
+            _ => "would rewrite",
+        }
     }
 
     pub fn messages(&mut self, messages: &[Message]) {
-        let verb = match self.mode {
-            Mode::Write => "pinned",
-            Mode::Diff | Mode::Check => "would pin",
-        };
-        let mut lines: Vec<(Option<&Location>, String)> = Vec::new();
+        let mut batch = Vec::new();
         for message in messages {
-            match message {
+            let record = match message {
                 Message::Pinned {
                     at,
                     reference,
                     digest,
-                } => lines.push((Some(at), format!("{verb} {reference} to {digest}"))),
-                Message::AlreadyPinned { .. } => {}
-                Message::Skipped { at, value, reason } => {
-                    lines.push((Some(at), format!("skipped {value}: {reason}")));
-                }
-                Message::Ignored { .. } | Message::UpToDate { .. } => {}
-                Message::Rewritten { at, from, to } => {
-                    lines.push((Some(at), format!("{} {from} to {to}", self.rewrite_verb())));
-                }
-                Message::NoKnownTag { at, reference } => {
-                    lines.push((
+                } => Record {
+                    reference: Some(reference.clone()),
+                    digest: Some(digest.clone()),
+                    ..Record::new(
                         Some(at),
+                        Level::Note,
+                        "pinned",
+                        format!("{} {reference} to {digest}", self.verb()),
+                    )
+                },
+                Message::Rewritten { at, from, to } => Record {
+                    reference: Some(from.clone()),
+                    to: Some(to.clone()),
+                    ..Record::new(
+                        Some(at),
+                        Level::Note,
+                        "rewritten",
+                        format!("{} {from} to {to}", self.verb()),
+                    )
+                },
+                Message::AlreadyPinned { .. }
+                | Message::Ignored { .. }
+                | Message::UpToDate { .. } => continue,
+                Message::Skipped { at, value, reason } => Record {
+                    reference: Some(value.clone()),
+                    ..Record::new(
+                        Some(at),
+                        Level::Warning,
+                        "skipped",
+                        format!("skipped {value}: {reason}"),
+                    )
+                },
+                Message::NoKnownTag { at, reference } => Record {
+                    reference: Some(reference.clone()),
+                    ..Record::new(
+                        Some(at),
+                        Level::Warning,
+                        "no-known-tag",
                         format!("left {reference}: no tag known for this pin"),
-                    ));
-                }
+                    )
+                },
                 Message::Failed {
                     at,
                     reference,
                     error,
-                } => lines.push((Some(at), format!("error: {reference}: {error}"))),
+                } => Record {
+                    reference: Some(reference.clone()),
+                    ..Record::new(
+                        Some(at),
+                        Level::Error,
+                        "resolve-failed",
+                        format!("{reference}: {error}"),
+                    )
+                },
                 Message::FileSkipped { path, error } => {
-                    lines.push((None, format!("{}: {error}", path.display())));
+                    Record::for_file(path, Level::Warning, "file-skipped", error.to_string())
                 }
                 Message::FileFailed { path, error } => {
-                    lines.push((None, format!("{}: error: {error}", path.display())));
+                    Record::for_file(path, Level::Error, "file-failed", error.to_string())
                 }
-            }
-        }
-        // File order, then position; file-level lines first in their file.
-        lines.sort_by(|a, b| a.0.cmp(&b.0));
-        let stderr = std::io::stderr();
-        let mut out = stderr.lock();
-        for (at, line) in lines {
-            let _ = match at {
-                Some(at) => writeln!(
-                    out,
-                    "{}:{}:{}: {line}",
-                    at.path.display(),
-                    at.line,
-                    at.column
-                ),
-                None => writeln!(out, "{line}"),
             };
+            batch.push(record);
         }
+        self.emit(batch);
     }
 
-    /// `check`: one line per violation on standard output, a count on standard error.
+    /// `check`: one line per violation (standard output in human form).
     pub fn violations(&mut self, violations: &[Violation]) {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        for v in violations {
-            let _ = writeln!(
-                out,
-                "{}:{}:{}: {}: {}",
-                v.at.path.display(),
-                v.at.line,
-                v.at.column,
-                v.reference,
-                v.problem
-            );
-        }
-        if !violations.is_empty() {
+        let batch = violations
+            .iter()
+            .map(|v| Record {
+                reference: Some(v.reference.clone()),
+                stdout: true,
+                ..Record::new(
+                    Some(&v.at),
+                    Level::Error,
+                    match v.problem {
+                        digestpin::lifecycle::Problem::NotPinned => "not-pinned",
+                        digestpin::lifecycle::Problem::Latest => "latest-tag",
+                    },
+                    format!("{}: {}", v.reference, v.problem),
+                )
+            })
+            .collect();
+        self.emit(batch);
+        if !violations.is_empty() && self.format == Format::Human {
             eprintln!(
                 "{} references need pinning; run `digestpin pin` on these files",
                 violations.len()
             );
         }
+        self.summary = Some(serde_json::json!({ "violations": violations.len() }));
     }
 
-    /// `verify`: one line per finding on standard output, a count on standard error.
-    pub fn verified(&mut self, checked: usize, findings: &[digestpin::refresh::Verified]) {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        for f in findings {
-            let _ = writeln!(
-                out,
-                "{}:{}:{}: {}: {}",
-                f.at.path.display(),
-                f.at.line,
-                f.at.column,
-                f.reference,
-                f.problem
-            );
+    /// `verify`: one line per finding (standard output in human form).
+    pub fn verified(&mut self, checked: usize, findings: &[Verified]) {
+        let batch = findings
+            .iter()
+            .map(|f| {
+                let (level, rule) = match f.problem {
+                    VerifyProblem::Missing => (Level::Error, "digest-missing"),
+                    VerifyProblem::TagMoved { .. } => (Level::Error, "tag-moved"),
+                    VerifyProblem::TagGone { .. } => (Level::Error, "tag-gone"),
+                    VerifyProblem::Failed(_) => (Level::Error, "verify-failed"),
+                };
+                Record {
+                    reference: Some(f.reference.clone()),
+                    digest: Some(f.digest.clone()),
+                    to: match &f.problem {
+                        VerifyProblem::TagMoved { new, .. } => Some(new.clone()),
+                        _ => None,
+                    },
+                    stdout: true,
+                    ..Record::new(
+                        Some(&f.at),
+                        level,
+                        rule,
+                        format!("{}: {}", f.reference, f.problem),
+                    )
+                }
+            })
+            .collect();
+        self.emit(batch);
+        if self.format == Format::Human {
+            eprintln!("{checked} pins verified, {} findings", findings.len());
         }
-        eprintln!("{checked} pins verified, {} findings", findings.len());
+        self.summary = Some(serde_json::json!({ "pins": checked, "findings": findings.len() }));
     }
 
     /// `list`: one tab-separated line per reference.
     pub fn list(&mut self, entries: &[Entry]) {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        for e in entries {
-            let _ = writeln!(
-                out,
-                "{}:{}:{}\t{}\t{}\t{}\t{}\t{}",
-                e.at.path.display(),
-                e.at.line,
-                e.at.column,
-                e.kind,
-                e.state,
-                e.name.as_deref().unwrap_or(&e.value),
-                e.tag.as_deref().unwrap_or("-"),
-                e.digest.as_deref().unwrap_or("-"),
-            );
+        let batch = entries
+            .iter()
+            .map(|e| Record {
+                reference: Some(e.value.clone()),
+                tag: e.tag.clone(),
+                digest: e.digest.clone(),
+                kind: Some(e.kind.to_string()),
+                state: Some(e.state.to_string()),
+                stdout: true,
+                ..Record::new(
+                    Some(&e.at),
+                    Level::Note,
+                    "reference",
+                    format!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        e.kind,
+                        e.state,
+                        e.name.as_deref().unwrap_or(&e.value),
+                        e.tag.as_deref().unwrap_or("-"),
+                        e.digest.as_deref().unwrap_or("-"),
+                    ),
+                )
+            })
+            .collect::<Vec<_>>();
+        if self.format == Format::Human {
+            // `path:line:col<TAB>…`: the location is a column of its own.
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            for r in &batch {
+                let _ = writeln!(
+                    out,
+                    "{}:{}:{}\t{}",
+                    r.path.as_deref().unwrap_or_default(),
+                    r.line.unwrap_or_default(),
+                    r.column.unwrap_or_default(),
+                    r.message
+                );
+            }
+            self.records.extend(batch);
+        } else {
+            self.emit(batch);
         }
     }
 
@@ -195,8 +413,12 @@ impl Report {
         }
     }
 
-    /// Prints the unified diff of every change to standard output.
+    /// Prints the unified diff of every change to standard output (human and
+    /// github formats; the JSON document lists the changed files).
     pub fn diff(&mut self, changes: &[FileChange]) -> std::io::Result<()> {
+        if !matches!(self.format, Format::Human | Format::Github) {
+            return Ok(());
+        }
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         for change in changes {
@@ -213,19 +435,36 @@ impl Report {
         out.flush()
     }
 
-    pub fn summary(&mut self, summary: &Summary, changed_files: usize) {
+    pub fn summary(&mut self, summary: &Summary, changes: &[FileChange]) {
+        self.changed = changes.iter().map(|c| self.relative(&c.path)).collect();
+        self.summary = Some(serde_json::json!({
+            "files": summary.files,
+            "references": summary.found,
+            "changed": summary.pinned,
+            "already_pinned": summary.already_pinned,
+            "skipped": summary.skipped,
+            "failed": summary.failed,
+            "file_errors": summary.file_errors,
+            "changed_files": changes.len(),
+        }));
+        if self.format != Format::Human && self.format != Format::Github {
+            return;
+        }
         let action = match (self.mode, self.job) {
             (Mode::Write, "pin") => "pinned",
             (Mode::Write, "unpin") => "unpinned",
             (Mode::Write, _) => "updated",
-            (_, job) => match job {
-                "pin" => "to pin",
-                "unpin" => "to unpin",
-                _ => "to update",
-            },
+            (_, "pin") => "to pin",
+            (_, "unpin") => "to unpin",
+            _ => "to update",
+        };
+        let kept = if self.job == "update" {
+            "up to date"
+        } else {
+            "already pinned"
         };
         let mut line = format!(
-            "{} references in {} files: {} {action}, {} already pinned, {} skipped, {} failed",
+            "{} references in {} files: {} {action}, {} {kept}, {} skipped, {} failed",
             summary.found,
             summary.files,
             summary.pinned,
@@ -236,15 +475,35 @@ impl Report {
         if summary.file_errors > 0 {
             line.push_str(&format!(", {} files with errors", summary.file_errors));
         }
-        if changed_files > 0 {
+        if !changes.is_empty() {
             let verb = if self.mode == Mode::Write {
                 "changed"
             } else {
                 "would change"
             };
-            line.push_str(&format!("; {changed_files} files {verb}"));
+            line.push_str(&format!("; {} files {verb}", changes.len()));
         }
         eprintln!("{line}");
+    }
+
+    /// Prints the machine-readable document, if the format has one.
+    pub fn finish(&mut self, exit_code: u8) {
+        let out = match self.format {
+            Format::Json => serde_json::to_string_pretty(&serde_json::json!({
+                "version": 1,
+                "command": self.job,
+                "mode": match self.mode { Mode::Write => "write", Mode::Diff => "diff", Mode::Check => "check" },
+                "records": self.records,
+                "changed_files": self.changed,
+                "summary": self.summary,
+                "exit_code": exit_code,
+            })),
+            Format::Sarif => serde_json::to_string_pretty(&machine::sarif(&self.records)),
+            Format::Human | Format::Github | Format::Markdown => return,
+        };
+        if let Ok(text) = out {
+            println!("{text}");
+        }
     }
 
     fn relative(&self, path: &Path) -> String {

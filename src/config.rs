@@ -1,0 +1,198 @@
+//! `.digestpin.toml`: settings shared by a repository's users and its CI.
+//!
+//! The file is found by walking up from the working directory, or named with
+//! `--config`. Every field is optional; layers merge field by field with this
+//! precedence: command-line flag, then the `--config` file, then the
+//! discovered file, then the defaults. Unknown keys are an error naming the
+//! key.
+//!
+//! ```toml
+//! include = ["deploy/**", "compose*.yaml"]
+//! exclude = ["vendor/**"]
+//! style = "comment"            # or "tag-digest"
+//! platform = "linux/amd64"
+//! jobs = 8
+//! timeout = 30
+//! ca-file = "certs/corp-ca.pem"
+//! mirrors = ["docker.io=https://mirror.example.com"]
+//!
+//! [policy]
+//! deny-latest = true
+//! allow = ["ghcr.io/example/built-here-*"]
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The name of the file discovered by walking up.
+pub const FILE_NAME: &str = ".digestpin.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+/// One layer of settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub style: Option<Style>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirrors: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Policy::is_empty")]
+    pub policy: Policy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Style {
+    Comment,
+    TagDigest,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Policy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny_latest: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+}
+
+impl Policy {
+    fn is_empty(&self) -> bool {
+        self.deny_latest.is_none() && self.allow.is_none()
+    }
+}
+
+impl Config {
+    /// Reads one file. Relative paths in it (`ca-file`) are taken relative
+    /// to the file's directory.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        if let (Some(ca), Some(dir)) = (&config.ca_file, path.parent())
+            && ca.is_relative()
+        {
+            config.ca_file = Some(dir.join(ca));
+        }
+        Ok(config)
+    }
+
+    /// `other` over `self`: each field set in `other` wins.
+    pub fn merged(self, other: Config) -> Config {
+        Config {
+            include: other.include.or(self.include),
+            exclude: other.exclude.or(self.exclude),
+            style: other.style.or(self.style),
+            platform: other.platform.or(self.platform),
+            jobs: other.jobs.or(self.jobs),
+            timeout: other.timeout.or(self.timeout),
+            ca_file: other.ca_file.or(self.ca_file),
+            mirrors: other.mirrors.or(self.mirrors),
+            policy: Policy {
+                deny_latest: other.policy.deny_latest.or(self.policy.deny_latest),
+                allow: other.policy.allow.or(self.policy.allow),
+            },
+        }
+    }
+
+    /// The merged file layers: the discovered file, then `--config`.
+    pub fn discover(
+        start: &Path,
+        explicit: Option<&Path>,
+    ) -> Result<(Config, Vec<PathBuf>), ConfigError> {
+        let mut config = Config::default();
+        let mut sources = Vec::new();
+        if let Some(found) = find(start) {
+            config = config.merged(Config::load(&found)?);
+            sources.push(found);
+        }
+        if let Some(path) = explicit {
+            config = config.merged(Config::load(path)?);
+            sources.push(path.to_path_buf());
+        }
+        Ok((config, sources))
+    }
+
+    /// The settings as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// The nearest `.digestpin.toml` at or above `start`.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|candidate| candidate.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, "style = \"comment\"\nplatfrom = \"linux/amd64\"\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("unknown field `platfrom`"), "{err}");
+        std::fs::write(&path, "[policy]\ndeny_latest = true\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("unknown field `deny_latest`"), "{err}");
+    }
+
+    #[test]
+    fn layers_merge_field_by_field() {
+        let base: Config =
+            toml::from_str("jobs = 2\nstyle = \"tag-digest\"\n[policy]\nallow = [\"a\"]\n")
+                .unwrap();
+        let top: Config = toml::from_str("jobs = 4\n[policy]\ndeny-latest = true\n").unwrap();
+        let merged = base.merged(top);
+        assert_eq!(merged.jobs, Some(4));
+        assert_eq!(merged.style, Some(Style::TagDigest));
+        assert_eq!(merged.policy.deny_latest, Some(true));
+        assert_eq!(merged.policy.allow, Some(vec!["a".to_string()]));
+    }
+
+    #[test]
+    fn discovered_by_walking_up() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), "jobs = 3\n").unwrap();
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
+        let (config, sources) = Config::discover(&nested, None).unwrap();
+        assert_eq!(config.jobs, Some(3));
+        assert_eq!(sources, vec![dir.path().join(FILE_NAME)]);
+    }
+}

@@ -1,0 +1,149 @@
+//! SARIF 2.1.0 documents and GitHub workflow annotations.
+
+use super::{Level, Record};
+
+/// The rules a record can carry, with their descriptions.
+const RULES: &[(&str, &str)] = &[
+    ("not-pinned", "Image reference is not pinned by digest"),
+    ("latest-tag", "Image reference uses the latest tag"),
+    ("resolve-failed", "Image tag could not be resolved"),
+    ("tag-moved", "Pinned tag now names other content"),
+    ("tag-gone", "Pinned tag is no longer in the registry"),
+    (
+        "digest-missing",
+        "Pinned digest is no longer in the registry",
+    ),
+    ("verify-failed", "Pin could not be verified"),
+    ("skipped", "Image value skipped"),
+    ("no-known-tag", "Pin without a known tag"),
+    ("file-skipped", "File skipped"),
+    ("file-failed", "File could not be rewritten"),
+    ("walk-error", "Path could not be read"),
+    ("pinned", "Image reference pinned"),
+    ("rewritten", "Image reference rewritten"),
+    ("reference", "Image reference"),
+];
+
+fn sarif_level(level: Level) -> &'static str {
+    match level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Note => "note",
+    }
+}
+
+/// A SARIF 2.1.0 log with one run.
+pub fn sarif(records: &[Record]) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = RULES
+        .iter()
+        .map(|(id, text)| serde_json::json!({"id": id, "shortDescription": {"text": text}}))
+        .collect();
+    let results: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            let mut result = serde_json::json!({
+                "ruleId": r.rule,
+                "ruleIndex": RULES.iter().position(|(id, _)| *id == r.rule).unwrap_or(0),
+                "level": sarif_level(r.level),
+                "message": {"text": r.message},
+            });
+            if let Some(path) = &r.path {
+                let mut region = serde_json::Map::new();
+                if let Some(line) = r.line {
+                    region.insert("startLine".into(), line.into());
+                }
+                if let Some(column) = r.column {
+                    region.insert("startColumn".into(), column.into());
+                }
+                let mut physical = serde_json::json!({
+                    "artifactLocation": {"uri": path.trim_start_matches("./")},
+                });
+                if !region.is_empty() {
+                    physical["region"] = serde_json::Value::Object(region);
+                }
+                result["locations"] = serde_json::json!([{"physicalLocation": physical}]);
+            }
+            result
+        })
+        .collect();
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "digestpin",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/digestpin/digestpin",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+/// Escapes a workflow command's message.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// `::error file=…,line=…,col=…,title=…::message`
+pub fn annotation(r: &Record) -> String {
+    let command = match r.level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Note => "notice",
+    };
+    let mut properties = Vec::new();
+    if let Some(path) = &r.path {
+        properties.push(format!(
+            "file={}",
+            escape_property(path.trim_start_matches("./"))
+        ));
+    }
+    if let Some(line) = r.line {
+        properties.push(format!("line={line}"));
+    }
+    if let Some(column) = r.column {
+        properties.push(format!("col={column}"));
+    }
+    properties.push(format!(
+        "title={}",
+        escape_property(&format!("digestpin {}", r.rule))
+    ));
+    format!(
+        "::{command} {}::{}",
+        properties.join(","),
+        escape_data(&r.message)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotations_escape_as_github_documents() {
+        let r = Record {
+            path: Some("./k8s/a,b.yaml".into()),
+            line: Some(3),
+            column: Some(12),
+            ..Record::new(
+                None,
+                Level::Error,
+                "not-pinned",
+                "nginx:1.25: 100%\nnot pinned".into(),
+            )
+        };
+        assert_eq!(
+            annotation(&r),
+            "::error file=k8s/a%2Cb.yaml,line=3,col=12,title=digestpin not-pinned::nginx:1.25: 100%25%0Anot pinned"
+        );
+    }
+}
