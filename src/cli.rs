@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use digestpin::commit::Committer;
 use digestpin::config::{self, Config, Style};
 use digestpin::edit::PinStyle;
 use digestpin::lifecycle;
@@ -128,6 +129,16 @@ struct Rewrite {
     check: bool,
 }
 
+#[derive(Debug, Clone, clap::Args)]
+struct CommitArgs {
+    /// Make one git commit holding exactly the changed files (refused if one of them has changes of its own).
+    #[arg(long, conflicts_with_all = ["diff", "check"])]
+    commit: bool,
+    /// The commit's subject line.
+    #[arg(long, value_name = "SUBJECT", requires = "commit")]
+    commit_message: Option<String>,
+}
+
 impl Rewrite {
     fn mode(&self) -> Mode {
         if self.diff {
@@ -146,6 +157,8 @@ struct PinArgs {
     paths: Paths,
     #[command(flatten)]
     rewrite: Rewrite,
+    #[command(flatten)]
+    commit: CommitArgs,
     /// How a pinned reference is written [default: comment]
     #[arg(long, value_enum)]
     style: Option<StyleArg>,
@@ -171,6 +184,8 @@ struct UpdateArgs {
     paths: Paths,
     #[command(flatten)]
     rewrite: Rewrite,
+    #[command(flatten)]
+    commit: CommitArgs,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -325,19 +340,43 @@ impl Context {
         Ok((files, messages, !walked.errors.is_empty()))
     }
 
-    /// Writes or shows an outcome and picks the exit status.
+    /// Writes or shows an outcome and picks the exit status. With `commit`
+    /// (a default subject), the changed files are committed.
     fn finish(
         &mut self,
         mode: Mode,
         mut outcome: pin::Outcome,
         mut messages: Vec<pin::Message>,
         walk_failed: bool,
+        commit: Option<(&CommitArgs, &str)>,
     ) -> anyhow::Result<Status> {
+        let changed: Vec<PathBuf> = outcome.changes.iter().map(|c| c.path.clone()).collect();
+        let committer = match commit {
+            Some((args, _)) if args.commit && !changed.is_empty() => {
+                let cwd = std::env::current_dir()?;
+                let committer = Committer::open(&cwd)?;
+                // Refuse before touching anything.
+                committer.check_clean(&changed)?;
+                Some(committer)
+            }
+            _ => None,
+        };
+        let body = commit_body(&outcome.messages);
         messages.append(&mut outcome.messages);
         if mode == Mode::Write {
             let mut failures = pin::write(&outcome.changes);
             outcome.summary.file_errors += failures.len();
+            let wrote_all = failures.is_empty();
             messages.append(&mut failures);
+            if let (Some(committer), Some((args, subject))) = (&committer, commit)
+                && wrote_all
+            {
+                let subject = args.commit_message.as_deref().unwrap_or(subject);
+                let oid = committer.commit(&changed, &format!("{subject}\n\n{body}"))?;
+                if self.report.is_human() {
+                    eprintln!("committed {} files as {oid}", changed.len());
+                }
+            }
         }
         self.report.messages(&messages);
         if mode == Mode::Diff {
@@ -352,6 +391,31 @@ impl Context {
             Status::Ok
         })
     }
+}
+
+/// The commit message body: one line per rewritten reference.
+fn commit_body(messages: &[pin::Message]) -> String {
+    let mut lines = Vec::new();
+    for message in messages {
+        match message {
+            pin::Message::Pinned {
+                at,
+                reference,
+                digest,
+            } => lines.push(format!(
+                "- {}:{}: {reference} -> {digest}",
+                at.path.display(),
+                at.line
+            )),
+            pin::Message::Rewritten { at, from, to } => lines.push(format!(
+                "- {}:{}: {from} -> {to}",
+                at.path.display(),
+                at.line
+            )),
+            _ => {}
+        }
+    }
+    lines.join("\n") + "\n"
 }
 
 struct Global {
@@ -403,7 +467,8 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
         platform: ctx.platform()?,
     };
     let outcome = pin::plan(&files, &resolver, &options);
-    let status = ctx.finish(mode, outcome, messages, walk_failed)?;
+    let commit = Some((&args.commit, "Pin container images by digest"));
+    let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
     done(&mut ctx, status)
 }
 
@@ -437,7 +502,8 @@ fn run_update(global: &Global, args: &UpdateArgs) -> anyhow::Result<Status> {
     let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
     let outcome = refresh::update(&files, &resolver);
-    let status = ctx.finish(mode, outcome, messages, walk_failed)?;
+    let commit = Some((&args.commit, "Update pinned image digests"));
+    let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
     done(&mut ctx, status)
 }
 
@@ -467,7 +533,7 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
     let mut ctx = Context::new(global, args.paths.layer(), mode, "unpin")?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
     let outcome = lifecycle::unpin(&files);
-    let status = ctx.finish(mode, outcome, messages, walk_failed)?;
+    let status = ctx.finish(mode, outcome, messages, walk_failed, None)?;
     done(&mut ctx, status)
 }
 

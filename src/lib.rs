@@ -5,6 +5,7 @@
 //! Pipeline: [`walk`] → [`detect`] → [`registry`] → [`edit`] → report (in the binary).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod commit;
 pub mod config;
 pub mod detect;
 pub mod edit;

@@ -135,6 +135,10 @@ impl Report {
         }
     }
 
+    pub fn is_human(&self) -> bool {
+        self.format == Format::Human
+    }
+
     fn paint(&self, text: &str, code: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
