@@ -5,6 +5,7 @@
 //! layer and turns the outcome into an exit status: 0 done or nothing to do,
 //! 1 a check found something, 2 an error.
 
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -304,6 +305,22 @@ impl Context {
             .context("invalid platform in the configuration")
     }
 
+    /// A progress bar on standard error, for people only: hidden when it is
+    /// not a terminal, for machine formats, and for short runs.
+    fn progress_bar(&self, total: u64, what: &'static str) -> Option<indicatif::ProgressBar> {
+        if !self.report.is_human() || !std::io::stderr().is_terminal() || total < 50 {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} {pos}/{len} [{bar:30}] {elapsed}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(what);
+        Some(bar)
+    }
+
     fn resolver(&self, loopback_only: bool) -> anyhow::Result<Resolver> {
         let mirrors = self
             .config
@@ -320,7 +337,27 @@ impl Context {
             loopback_only,
             ..ResolverOptions::default()
         };
-        Resolver::new(options).context("cannot set up the registry client")
+        let mut resolver = Resolver::new(options).context("cannot set up the registry client")?;
+        if self.report.is_human() && std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::hidden();
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} resolving references {pos}/{len} [{bar:30}] {elapsed}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            resolver.set_progress(Box::new(move |done, total| {
+                if bar.is_hidden() && total >= 20 {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                }
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+                if done == total {
+                    bar.finish_and_clear();
+                    bar.reset();
+                }
+            }));
+        }
+        Ok(resolver)
     }
 
     /// Walks and scans; walk errors and unreadable files are reported here.
@@ -336,7 +373,15 @@ impl Context {
         for error in &walked.errors {
             self.report.walk_error(error);
         }
-        let (files, messages) = pin::scan(&walked.files);
+        let bar = self.progress_bar(walked.files.len() as u64, "scanning files");
+        let (files, messages) = pin::scan_with_progress(&walked.files, &mut |done| {
+            if let Some(bar) = &bar {
+                bar.set_position(done as u64);
+            }
+        });
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
         Ok((files, messages, !walked.errors.is_empty()))
     }
 

@@ -157,9 +157,18 @@ impl Outcome {
 /// Reads and scans `files`. Files that are neither Kubernetes nor Compose are
 /// dropped silently; unreadable or invalid ones become messages.
 pub fn scan(files: &[PathBuf]) -> (Vec<ScannedFile>, Vec<Message>) {
+    scan_with_progress(files, &mut |_| {})
+}
+
+/// [`scan`], calling `progress` with the number of files read so far.
+pub fn scan_with_progress(
+    files: &[PathBuf],
+    progress: &mut dyn FnMut(usize),
+) -> (Vec<ScannedFile>, Vec<Message>) {
     let mut scanned = Vec::new();
     let mut messages = Vec::new();
-    for path in files {
+    for (done, path) in files.iter().enumerate() {
+        progress(done + 1);
         match scan_file(path) {
             Ok(Some(file)) => scanned.push(file),
             Ok(None) => {}

@@ -211,3 +211,34 @@ fn list_shows_every_reference_and_a_release_table() {
         "{stdout}"
     );
 }
+
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..60 {
+        std::fs::write(
+            dir.path().join(format!("pod{i}.yaml")),
+            format!("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: app{i}:1\n"),
+        )
+        .unwrap();
+    }
+    let out = run(dir.path(), &["check", "."]);
+    assert!(
+        !text(&out.stderr).contains("scanning files"),
+        "{}",
+        text(&out.stderr)
+    );
+    // `script` (util-linux) gives the command a terminal.
+    let command = format!("{} check . >/dev/null", env!("CARGO_BIN_EXE_digestpin"));
+    let out = std::process::Command::new("script")
+        .current_dir(dir.path())
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("script from util-linux");
+    assert!(
+        text(&out.stdout).contains("scanning files"),
+        "{}",
+        text(&out.stdout)
+    );
+}

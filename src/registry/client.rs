@@ -38,7 +38,11 @@ type AuthSlot = Arc<OnceCell<Result<Option<String>, ResolveError>>>;
 pub struct Resolver {
     runtime: tokio::runtime::Runtime,
     inner: Arc<Inner>,
+    progress: Option<Progress>,
 }
+
+/// Called with (done, total) as the keys of a batch resolve.
+pub type Progress = Box<dyn Fn(usize, usize) + Send + Sync>;
 
 struct Inner {
     http: reqwest::Client,
@@ -47,6 +51,9 @@ struct Inner {
     credentials: Mutex<HashMap<String, Result<Option<Credential>, ResolveError>>>,
     auth: Mutex<HashMap<(String, String), AuthSlot>>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Endpoints that stayed unreachable through every retry: later requests
+    /// to them fail at once with the same error instead of retrying again.
+    down: Mutex<HashMap<String, ResolveError>>,
 }
 
 impl Resolver {
@@ -81,6 +88,7 @@ impl Resolver {
             .build()
             .map_err(|e| RegistryError::Client(e.to_string()))?;
         Ok(Resolver {
+            progress: None,
             runtime,
             inner: Arc::new(Inner {
                 http,
@@ -89,6 +97,7 @@ impl Resolver {
                 credentials: Mutex::new(HashMap::new()),
                 auth: Mutex::new(HashMap::new()),
                 limits: Mutex::new(HashMap::new()),
+                down: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -102,10 +111,26 @@ impl Resolver {
         unique.sort();
         unique.dedup();
         let inner = &self.inner;
-        let results = self.runtime.block_on(futures_util::future::join_all(
-            unique.iter().map(|key| inner.resolve(key)),
-        ));
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let total = unique.len();
+        let results = self
+            .runtime
+            .block_on(futures_util::future::join_all(unique.iter().map(
+                |key| async {
+                    let result = inner.resolve(key).await;
+                    let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    if let Some(progress) = &self.progress {
+                        progress(finished, total);
+                    }
+                    result
+                },
+            )));
         unique.into_iter().zip(results).collect()
+    }
+
+    /// Reports batch progress to `progress` (e.g. a progress bar).
+    pub fn set_progress(&mut self, progress: Progress) {
+        self.progress = Some(progress);
     }
 
     /// Resolves one key.
@@ -394,6 +419,15 @@ impl Inner {
         let mut backoff = BACKOFF_START;
         let mut attempt = 0;
         loop {
+            let down = self
+                .down
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&origin(url))
+                .cloned();
+            if let Some(error) = down {
+                return Err(error);
+            }
             let result = {
                 let _permit = limit
                     .acquire()
@@ -430,7 +464,16 @@ impl Inner {
                 {
                     tokio::time::sleep(backoff).await;
                 }
-                Err(err) => return Err(transport_error(&err, url)),
+                Err(err) => {
+                    let error = transport_error(&err, url);
+                    if err.is_connect() {
+                        self.down
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(origin(url), error.clone());
+                    }
+                    return Err(error);
+                }
             }
             backoff = (backoff * 2).min(BACKOFF_MAX);
         }

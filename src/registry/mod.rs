@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use client::Resolver;
+pub use client::{Progress, Resolver};
 pub use credentials::{Credential, DockerConfig};
 pub use platform::{Platform, PlatformError};
 
