@@ -58,7 +58,22 @@ struct Inner {
 
 impl Resolver {
     pub fn new(options: ResolverOptions) -> Result<Resolver, RegistryError> {
+        // Redirects (blob and manifest requests may be sent to a CDN) are
+        // followed up to 10 hops, each hop held to the loopback rule;
+        // reqwest drops the Authorization header when the host changes.
+        let loopback_only = options.loopback_only;
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if loopback_only && !is_loopback(attempt.url()) {
+                let url = attempt.url().to_string();
+                attempt.error(format!("redirect to {url} refused: only loopback addresses are allowed"))
+            } else if attempt.previous().len() >= 10 {
+                attempt.error("too many redirects")
+            } else {
+                attempt.follow()
+            }
+        });
         let mut builder = reqwest::Client::builder()
+            .redirect(redirects)
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
             .pool_max_idle_per_host(options.jobs.max(1))
