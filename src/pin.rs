@@ -181,7 +181,21 @@ pub fn scan_with_progress(
     (scanned, messages)
 }
 
+/// Whether a file is a Dockerfile (`Dockerfile`, `Dockerfile.dev`,
+/// `app.Dockerfile`): not YAML, so not read (yet) by the YAML detectors.
+fn is_dockerfile(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|name| {
+            let lower = name.to_ascii_lowercase();
+            lower.starts_with("dockerfile") || lower.ends_with(".dockerfile")
+        })
+}
+
 fn scan_file(path: &Path) -> Result<Option<ScannedFile>, FileError> {
+    if is_dockerfile(path) {
+        return Ok(None);
+    }
     let bytes = std::fs::read(path).map_err(FileError::Read)?;
     let text = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
     let Some((kind, findings)) = detect::scan(&text).map_err(FileError::Yaml)? else {

@@ -65,7 +65,9 @@ impl Resolver {
         let redirects = reqwest::redirect::Policy::custom(move |attempt| {
             if loopback_only && !is_loopback(attempt.url()) {
                 let url = attempt.url().to_string();
-                attempt.error(format!("redirect to {url} refused: only loopback addresses are allowed"))
+                attempt.error(format!(
+                    "redirect to {url} refused: only loopback addresses are allowed"
+                ))
             } else if attempt.previous().len() >= 10 {
                 attempt.error("too many redirects")
             } else {
