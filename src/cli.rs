@@ -247,7 +247,7 @@ struct RegistryArgs {
     #[arg(long)]
     timeout: Option<u64>,
     /// Refuse any request to an address outside the loopback range (for tests).
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, env = "DIGESTPIN_LOOPBACK_ONLY")]
     loopback_only: bool,
 }
 

@@ -174,11 +174,12 @@ pub fn pin_edits(
 }
 
 /// A YAML event with the position information dropped, for comparison.
-fn events(text: &str) -> Result<Vec<Event<'_>>, EditError> {
+fn events(text: &str) -> Result<Vec<Event<'static>>, EditError> {
+    let text = crate::detect::yaml::parsable(text);
     let mut out = Vec::new();
-    for item in Parser::new_from_str(text) {
+    for item in Parser::new_from_str(&text) {
         match item {
-            Ok((event, _span)) => out.push(event),
+            Ok((event, _span)) => out.push(owned(event)),
             Err(err) => {
                 return Err(EditError::Unparsable {
                     message: err.to_string(),
@@ -187,6 +188,33 @@ fn events(text: &str) -> Result<Vec<Event<'_>>, EditError> {
         }
     }
     Ok(out)
+}
+
+/// An event that owns its strings.
+fn owned(event: Event<'_>) -> Event<'static> {
+    use std::borrow::Cow;
+    match event {
+        Event::Scalar(value, style, anchor, tag) => Event::Scalar(
+            Cow::Owned(value.into_owned()),
+            style,
+            anchor,
+            tag.map(|t| Cow::Owned(t.into_owned())),
+        ),
+        Event::SequenceStart(anchor, tag) => {
+            Event::SequenceStart(anchor, tag.map(|t| Cow::Owned(t.into_owned())))
+        }
+        Event::MappingStart(anchor, tag) => {
+            Event::MappingStart(anchor, tag.map(|t| Cow::Owned(t.into_owned())))
+        }
+        Event::Nothing => Event::Nothing,
+        Event::StreamStart => Event::StreamStart,
+        Event::StreamEnd => Event::StreamEnd,
+        Event::DocumentStart(explicit) => Event::DocumentStart(explicit),
+        Event::DocumentEnd => Event::DocumentEnd,
+        Event::Alias(anchor) => Event::Alias(anchor),
+        Event::SequenceEnd => Event::SequenceEnd,
+        Event::MappingEnd => Event::MappingEnd,
+    }
 }
 
 /// Checks that `new` parses to the same YAML events as `old`, except that the

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use digestpin::detect::Finding;
 use digestpin::pin;
 use digestpin::walk::{self, WalkOptions};
-use saphyr_parser::{Event, Parser};
+use saphyr_parser::Parser;
 
 fn corpus() -> PathBuf {
     let dir = std::env::var_os("DIGESTPIN_CORPUS").map_or_else(
@@ -61,10 +61,20 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
-fn events(text: &str) -> Vec<Event<'_>> {
-    Parser::new_from_str(text)
-        .map(|item| item.expect("a pinned file must parse").0)
+/// The YAML events of `text`, by the same tolerance of under-indented flow
+/// lines as the tool (offsets unchanged), with strings owned.
+fn events(text: &str) -> Vec<String> {
+    let text = digestpin::detect::yaml::parsable(text);
+    Parser::new_from_str(&text)
+        .map(|item| format!("{:?}", item.expect("a pinned file must parse").0))
         .collect()
+}
+
+/// The value of a `Scalar("value", …)` event as printed by `Debug`.
+fn scalar_value(event: &str) -> Option<String> {
+    let rest = event.strip_prefix("Scalar(")?;
+    let end = rest.find("\", ")?;
+    serde_json::from_str(&rest[..=end]).ok()
 }
 
 #[test]
@@ -163,9 +173,10 @@ fn corpus_pins_only_image_values() {
             if o == n {
                 continue;
             }
-            let (Event::Scalar(ov, ..), Event::Scalar(nv, ..)) = (o, n) else {
-                panic!("{name}: {o:?} became {n:?}");
+            let (Some(ov), Some(nv)) = (scalar_value(o), scalar_value(n)) else {
+                panic!("{name}: {o} became {n}");
             };
+            let (ov, nv) = (ov.as_str(), nv.as_str());
             let reference = digestpin::reference::Reference::parse(ov).unwrap();
             let key = (
                 reference.repository().to_string(),

@@ -5,11 +5,11 @@
 //! init container and ephemeral container of the pod spec, and image volumes
 //! (`volumes[].image.reference`). `List` items are read as objects. Other
 //! kinds (custom resources: Argo Rollouts, Tekton, Knative, Prometheus, …)
-//! are searched for any `image` key holding a reference. Configuration files
+//! are searched for any `image` key holding a reference; other kinds of
+//! Kubernetes' own API groups (ConfigMap, Secret, PersistentVolume, CRDs, …)
+//! hold no image outside a pod spec and are not searched. Configuration files
 //! that carry `apiVersion` and `kind` but are not deployed objects (skaffold,
-//! kustomize, kind, kubeadm, component configs, kubeconfig) and objects whose
-//! strings are data (ConfigMap, Secret, CustomResourceDefinition) are not
-//! searched.
+//! kustomize, kind, kubeadm, component configs) are not searched either.
 
 use super::yaml::{Node, NodeId, Tree};
 use super::{Collector, FileKind, Strictness};
@@ -28,8 +28,21 @@ const CONFIG_GROUPS: &[&str] = &[
     "k3d.io/",
 ];
 
-/// Kinds whose content is data or schema, never a reference to deploy.
-const DATA_KINDS: &[&str] = &["ConfigMap", "Secret", "CustomResourceDefinition", "Config"];
+/// Whether an apiVersion belongs to Kubernetes itself (core `v1`, `apps`,
+/// `batch`, …, `*.k8s.io`). Their schemas are known: only pod specs hold
+/// images, so a ConfigMap's `data.image` or an RBD volume's `image` is never
+/// taken for one.
+fn is_builtin(api_version: &str) -> bool {
+    match api_version.split_once('/') {
+        None => true,
+        Some((group, _)) => {
+            matches!(
+                group,
+                "apps" | "batch" | "extensions" | "policy" | "autoscaling"
+            ) || group.ends_with(".k8s.io")
+        }
+    }
+}
 
 /// Finds the images of every Kubernetes document; `None` when no document is one.
 pub(super) fn detect(tree: &Tree, collector: &mut Collector<'_>) -> Option<FileKind> {
@@ -64,7 +77,7 @@ fn object(tree: &Tree, node: NodeId, collector: &mut Collector<'_>, depth: usize
         .get(node, "kind")
         .and_then(|n| tree.str(n))
         .unwrap_or("");
-    if CONFIG_GROUPS.iter().any(|g| api_version.starts_with(g)) || DATA_KINDS.contains(&kind) {
+    if CONFIG_GROUPS.iter().any(|g| api_version.starts_with(g)) {
         return;
     }
     let pod_spec: &[&str] = match kind {
@@ -77,7 +90,7 @@ fn object(tree: &Tree, node: NodeId, collector: &mut Collector<'_>, depth: usize
         | "Job" => &["spec", "template", "spec"],
         "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
         "PodTemplate" => &["template", "spec"],
-        "List" => {
+        kind if kind.ends_with("List") && tree.get(node, "items").is_some() => {
             if let Some(items) = tree.get(node, "items") {
                 for &item in tree.items(items) {
                     object(tree, item, collector, depth + 1);
@@ -85,6 +98,7 @@ fn object(tree: &Tree, node: NodeId, collector: &mut Collector<'_>, depth: usize
             }
             return;
         }
+        _ if is_builtin(api_version) => return,
         _ => {
             any_image(tree, node, collector, 0);
             return;

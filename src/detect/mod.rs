@@ -102,10 +102,9 @@ pub enum DetectError {
 pub fn is_templated(value: &str) -> bool {
     value.contains("{{")
         || value.contains("${")
-        || value
-            .as_bytes()
-            .windows(2)
-            .any(|w| w[0] == b'$' && (w[1].is_ascii_alphabetic() || w[1] == b'_' || w[1] == b'{'))
+        || value.as_bytes().windows(2).any(|w| {
+            w[0] == b'$' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'_' | b'{' | b'('))
+        })
 }
 
 /// Finds the image references of a file. `Ok(None)`: the file is neither a
@@ -155,13 +154,15 @@ impl<'a> Collector<'a> {
     }
 
     fn add(&mut self, node: NodeId, built: bool, strictness: Strictness) {
-        if self.tree.scalar(node).is_none() {
+        if self.tree.scalar(node).is_none() && self.template_text(node).is_none() {
             return;
         }
         self.found
             .entry(node)
             .and_modify(|(b, s)| {
-                *b &= built;
+                // Built by any service that uses it: pinning would rename
+                // the image Compose builds.
+                *b |= built;
                 if strictness == Strictness::Report {
                     *s = Strictness::Report;
                 }
@@ -169,12 +170,47 @@ impl<'a> Collector<'a> {
             .or_insert((built, strictness));
     }
 
+    /// An unquoted Helm template (`image: {{ .Values.image }}`) parses as a
+    /// flow mapping: its source text, trimmed, and where it is.
+    fn template_text(&self, node: NodeId) -> Option<(Range<usize>, &'a str)> {
+        if self.tree.scalar(node).is_some() {
+            return None;
+        }
+        let extent = self.tree.extents.get(node)?.clone();
+        let text = self.text.get(extent.clone())?;
+        let trimmed = text.trim_end();
+        (trimmed.starts_with("{{") && !trimmed.contains('\n'))
+            .then(|| (extent.start..extent.start + trimmed.len(), trimmed))
+    }
+
     fn finish(self, kind: FileKind) -> Vec<Finding> {
         let mut findings = Vec::new();
         for (&node, &(built, strictness)) in &self.found {
             let Some(scalar) = self.tree.scalar(node) else {
+                if let Some((span, text)) = self.template_text(node) {
+                    let (line, column) = line_column(self.text, span.start);
+                    findings.push(Finding::Skipped {
+                        site: Site {
+                            span,
+                            value: text.to_string(),
+                            line,
+                            column,
+                            kind,
+                            style: ScalarStyle::Plain,
+                            in_flow: true,
+                        },
+                        reason: SkipReason::Templated,
+                    });
+                }
                 continue;
             };
+            // An empty or null image says nothing to pin.
+            if scalar.style == Some(ScalarStyle::Plain)
+                && matches!(scalar.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+                || scalar.value.is_empty()
+            {
+                continue;
+            }
             let value = scalar.value.as_str();
             let at = scalar.span.as_ref().map_or(scalar.start, |s| s.start);
             let (line, column) = line_column(self.text, at);

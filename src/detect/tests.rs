@@ -198,3 +198,52 @@ fn invalid_yaml_reports_line_and_column() {
     let DetectError::Yaml { line, .. } = err;
     assert!(line >= 5, "{err}");
 }
+
+#[test]
+fn under_indented_flow_closers_parse_as_other_tools_read_them() {
+    let text = "services:\n  app:\n    image: \"nginx:1.27\"\n    command: [\n      \"run\"\n    ]\n  db:\n    image: postgres:16\n    command: [\n    \"-c\", \"x\"\n]\n";
+    assert_eq!(images(text), ["nginx:1.27", "postgres:16"]);
+}
+
+#[test]
+fn helm_templates_and_kubernetes_variables_are_templated() {
+    let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: {{ .Values.image }}\n    - image: $(IMAGE)\n";
+    let skipped = skipped(text);
+    assert_eq!(
+        skipped,
+        [
+            ("{{ .Values.image }}".to_string(), SkipReason::Templated),
+            ("$(IMAGE)".to_string(), SkipReason::Templated)
+        ]
+    );
+}
+
+#[test]
+fn builtin_kinds_hold_images_only_in_pod_specs() {
+    let text = "\
+apiVersion: v1
+kind: PersistentVolume
+spec:
+  rbd:
+    image: foo
+---
+apiVersion: apps/v1
+kind: DeploymentList
+items:
+  - apiVersion: apps/v1
+    kind: Deployment
+    spec: {template: {spec: {containers: [{image: a:1}, {image: ~}, {image: ''}]}}}
+";
+    assert_eq!(images(text), ["a:1"]);
+    assert!(skipped(text).is_empty());
+}
+
+#[test]
+fn an_image_shared_with_a_built_service_is_not_pinned() {
+    let text = "x-img: &img app:dev\nservices:\n  a:\n    image: *img\n  b:\n    build: .\n    image: *img\n";
+    assert!(images(text).is_empty());
+    assert_eq!(
+        skipped(text),
+        [("app:dev".to_string(), SkipReason::BuiltByCompose)]
+    );
+}

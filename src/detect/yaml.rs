@@ -44,6 +44,9 @@ pub struct Tree {
     pub nodes: Vec<Node>,
     /// The root node of each document.
     pub documents: Vec<NodeId>,
+    /// The byte range each node covers in the source (from its anchor or
+    /// tag, if any, to its end).
+    pub extents: Vec<Range<usize>>,
 }
 
 impl Tree {
@@ -156,8 +159,95 @@ enum Open {
     Sequence { id: NodeId },
 }
 
+/// How many under-indented flow lines [`parse`] mends before giving up.
+const MAX_MENDS: usize = 64;
+
 /// Parses every document of `text`.
+///
+/// `saphyr-parser` rejects a flow collection whose continuation line is not
+/// indented past its block key ("invalid indentation"), as in `command: [`
+/// … `]` with the `]` under the key, which Go's YAML parser (and so
+/// `kubectl` and `docker compose`) accepts. On that error, when the offending
+/// line starts with `]` or `}` or follows a line ending in `[`, `{` or `,`,
+/// the line break before it is replaced by blanks of the same length, so
+/// every offset stays the same, and the parse is tried again.
 pub fn parse(text: &str) -> Result<Tree, DetectError> {
+    let mut mended: Option<String> = None;
+    let mut first_error = None;
+    for _ in 0..=MAX_MENDS {
+        let current = mended.as_deref().unwrap_or(text);
+        match parse_once(current) {
+            Ok(tree) => return Ok(tree),
+            Err((error, at)) => {
+                let next = mend(current, &error, at);
+                first_error.get_or_insert(error);
+                match next {
+                    Some(next) => mended = Some(next),
+                    None => break,
+                }
+            }
+        }
+    }
+    Err(first_error.unwrap_or(DetectError::Yaml {
+        line: 1,
+        column: 1,
+        message: "unparsable YAML".into(),
+    }))
+}
+
+/// The text `saphyr-parser` accepts: `text`, or `text` mended as [`parse`]
+/// does. For re-parsing checks that compare events.
+pub fn parsable(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut current = std::borrow::Cow::Borrowed(text);
+    for _ in 0..=MAX_MENDS {
+        let error = Parser::new_from_str(&current).find_map(Result::err);
+        let Some(error) = error else {
+            break;
+        };
+        let at = Offsets::new(&current).byte(error.marker().index());
+        let wrapped = DetectError::Yaml {
+            line: error.marker().line(),
+            column: error.marker().col() + 1,
+            message: error.info().to_string(),
+        };
+        match mend(&current, &wrapped, at) {
+            Some(next) => current = std::borrow::Cow::Owned(next),
+            None => break,
+        }
+    }
+    current
+}
+
+/// `text` with the line break before an under-indented flow line blanked,
+/// if `error` (at byte `at`) is about one.
+fn mend(text: &str, error: &DetectError, at: usize) -> Option<String> {
+    let DetectError::Yaml { message, .. } = error;
+    if !message.contains("invalid indentation") {
+        return None;
+    }
+    let at = at.min(text.len());
+    let line_start = text.get(..at)?.rfind('\n')? + 1;
+    let this_line = text.get(line_start..)?.trim_start_matches([' ', '\t']);
+    let mut break_start = line_start - 1;
+    if break_start > 0 && text.as_bytes().get(break_start - 1) == Some(&b'\r') {
+        break_start -= 1;
+    }
+    let prev_start = text.get(..break_start)?.rfind('\n').map_or(0, |i| i + 1);
+    let prev_line = text.get(prev_start..break_start)?;
+    let closes = this_line.starts_with([']', '}']);
+    let continues = prev_line.trim_end().ends_with(['[', '{', ',']);
+    if prev_line.contains('#') || !(closes || continues) {
+        return None;
+    }
+    let mut mended = String::with_capacity(text.len());
+    mended.push_str(&text[..break_start]);
+    mended.push_str(&" ".repeat(line_start - break_start));
+    mended.push_str(&text[line_start..]);
+    Some(mended)
+}
+
+/// One parse; on error, the error and its byte offset.
+fn parse_once(text: &str) -> Result<Tree, (DetectError, usize)> {
     let offsets = Offsets::new(text);
     let mut tree = Tree::default();
     let mut anchors: Vec<(usize, NodeId)> = Vec::new();
@@ -167,10 +257,15 @@ pub fn parse(text: &str) -> Result<Tree, DetectError> {
     let mut flow_stack: Vec<bool> = Vec::new();
 
     for item in Parser::new_from_str(text) {
-        let (event, span) = item.map_err(|err| DetectError::Yaml {
-            line: err.marker().line(),
-            column: err.marker().col() + 1,
-            message: err.info().to_string(),
+        let (event, span) = item.map_err(|err| {
+            (
+                DetectError::Yaml {
+                    line: err.marker().line(),
+                    column: err.marker().col() + 1,
+                    message: err.info().to_string(),
+                },
+                offsets.byte(err.marker().index()),
+            )
         })?;
         let start = offsets.byte(span.start.index());
         let node = match event {
@@ -191,6 +286,7 @@ pub fn parse(text: &str) -> Result<Tree, DetectError> {
                         start,
                         in_flow: flow_depth > 0,
                     }),
+                    start,
                 );
                 if anchor > 0 {
                     anchors.push((anchor, id));
@@ -211,6 +307,7 @@ pub fn parse(text: &str) -> Result<Tree, DetectError> {
                     } else {
                         Node::Sequence(Vec::new())
                     },
+                    start,
                 );
                 if anchor > 0 {
                     anchors.push((anchor, id));
@@ -229,6 +326,9 @@ pub fn parse(text: &str) -> Result<Tree, DetectError> {
                 None
             }
             Event::MappingEnd | Event::SequenceEnd => {
+                if let Some(Open::Mapping { id, .. } | Open::Sequence { id }) = stack.last() {
+                    tree.extents[*id].end = offsets.byte(span.end.index()).max(start);
+                }
                 stack.pop();
                 if flow_stack.pop() == Some(true) {
                     flow_depth = flow_depth.saturating_sub(1);
@@ -273,8 +373,15 @@ fn skip_properties(text: &str, mut at: usize) -> usize {
     }
 }
 
-fn push(tree: &mut Tree, node: Node) -> NodeId {
+fn push(tree: &mut Tree, node: Node, start: usize) -> NodeId {
+    let end = match &node {
+        Node::Scalar(Scalar {
+            span: Some(span), ..
+        }) => span.end,
+        _ => start,
+    };
     tree.nodes.push(node);
+    tree.extents.push(start..end);
     tree.nodes.len() - 1
 }
 

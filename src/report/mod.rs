@@ -111,6 +111,8 @@ pub struct Report {
     records: Vec<Record>,
     summary: Option<serde_json::Value>,
     changed: Vec<String>,
+    /// The unified diff (`--diff`), for the JSON document.
+    diff: Option<String>,
 }
 
 impl Report {
@@ -132,6 +134,7 @@ impl Report {
             records: Vec::new(),
             summary: None,
             changed: Vec::new(),
+            diff: None,
         }
     }
 
@@ -418,25 +421,33 @@ impl Report {
     }
 
     /// Prints the unified diff of every change to standard output (human and
-    /// github formats; the JSON document lists the changed files).
+    /// github formats) or keeps it for the JSON document.
     pub fn diff(&mut self, changes: &[FileChange]) -> std::io::Result<()> {
-        if !matches!(self.format, Format::Human | Format::Github) {
-            return Ok(());
-        }
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
+        let mut text = String::new();
         for change in changes {
             let name = self.relative(&change.path);
             let diff = similar::TextDiff::from_lines(&change.original, &change.updated);
-            write!(
-                out,
-                "{}",
-                diff.unified_diff()
+            text.push_str(
+                &diff
+                    .unified_diff()
                     .context_radius(3)
                     .header(&format!("a/{name}"), &format!("b/{name}"))
-            )?;
+                    .to_string(),
+            );
         }
-        out.flush()
+        match self.format {
+            Format::Human | Format::Github | Format::Markdown => {
+                let stdout = std::io::stdout();
+                let mut out = stdout.lock();
+                out.write_all(text.as_bytes())?;
+                out.flush()
+            }
+            Format::Json => {
+                self.diff = Some(text);
+                Ok(())
+            }
+            Format::Sarif => Ok(()),
+        }
     }
 
     pub fn summary(&mut self, summary: &Summary, changes: &[FileChange]) {
@@ -500,6 +511,7 @@ impl Report {
                 "records": self.records,
                 "changed_files": self.changed,
                 "summary": self.summary,
+                "diff": self.diff,
                 "exit_code": exit_code,
             })),
             Format::Sarif => serde_json::to_string_pretty(&machine::sarif(&self.records)),
