@@ -247,7 +247,12 @@ struct RegistryArgs {
     #[arg(long)]
     timeout: Option<u64>,
     /// Refuse any request to an address outside the loopback range (for tests).
-    #[arg(long, hide = true, env = "DIGESTPIN_LOOPBACK_ONLY")]
+    #[arg(
+        long,
+        hide = true,
+        env = "DIGESTPIN_LOOPBACK_ONLY",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     loopback_only: bool,
 }
 

@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# The GitHub Action's entrypoint (see action.yml). Inputs arrive as INPUT_*
+# environment variables, never interpolated into this script; arguments are
+# built as arrays. Runs digestpin over the pull request's changed files (or the
+# given paths), annotates unpinned references, writes the fix as a diff to the
+# job summary and the outputs `changed-files` and `pins`; in commit mode it
+# pins, commits and pushes to the pull request's branch.
+set -euo pipefail
+
+mode=${INPUT_MODE:-check}
+case $mode in
+  check | diff | commit) ;;
+  *) echo "::error title=digestpin::mode must be check, diff or commit"; exit 2 ;;
+esac
+action_path=${DIGESTPIN_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}
+summary=${GITHUB_STEP_SUMMARY:-/dev/null}
+output=${GITHUB_OUTPUT:-/dev/null}
+cd "${GITHUB_WORKSPACE:-$PWD}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The binary: DIGESTPIN_BIN if set; a release download when `version` is
+# given; else a build of the action's own source (its target/ is cached).
+binary() {
+  if [ -n "${DIGESTPIN_BIN-}" ]; then
+    echo "$DIGESTPIN_BIN"
+    return
+  fi
+  if [ -n "${INPUT_VERSION-}" ] && [ -n "${DIGESTPIN_ACTION_REPOSITORY-}" ]; then
+    local arch os target url
+    arch=$(uname -m)
+    os=$(uname -s)
+    case "$os/$arch" in
+      Linux/x86_64) target=x86_64-unknown-linux-gnu ;;
+      Linux/aarch64 | Linux/arm64) target=aarch64-unknown-linux-gnu ;;
+      Darwin/x86_64) target=x86_64-apple-darwin ;;
+      Darwin/arm64) target=aarch64-apple-darwin ;;
+      *) target= ;;
+    esac
+    url="https://github.com/${DIGESTPIN_ACTION_REPOSITORY}/releases/download/v${INPUT_VERSION}/digestpin-${target}.tar.gz"
+    if [ -n "$target" ] && curl -fsSL "$url" -o "$work/digestpin.tar.gz" 2>/dev/null &&
+      tar -xzf "$work/digestpin.tar.gz" -C "$work" digestpin 2>/dev/null; then
+      echo "$work/digestpin"
+      return
+    fi
+    echo "::warning title=digestpin::no release binary v${INPUT_VERSION} for this runner; building from source" >&2
+  fi
+  cargo build --release --locked --quiet --manifest-path "$action_path/Cargo.toml" >&2
+  echo "$action_path/target/release/digestpin"
+}
+bin=$(binary)
+
+# The pull request, from the event payload.
+event=${GITHUB_EVENT_NAME-}
+pr_field() {
+  python3 - "$1" "${GITHUB_EVENT_PATH-}" <<'PY'
+import json, sys
+field, path = sys.argv[1], sys.argv[2]
+try:
+    value = json.load(open(path))
+    for key in field.split("."):
+        value = value[key]
+    print(value if value is not None else "")
+except (OSError, KeyError, TypeError, ValueError):
+    print("")
+PY
+}
+is_pr=false
+case $event in pull_request | pull_request_target) is_pr=true ;; esac
+base_sha= head_sha= head_ref= head_repo= base_repo=
+if $is_pr; then
+  base_sha=$(pr_field pull_request.base.sha)
+  head_sha=$(pr_field pull_request.head.sha)
+  head_ref=$(pr_field pull_request.head.ref)
+  head_repo=$(pr_field pull_request.head.repo.full_name)
+  base_repo=$(pr_field pull_request.base.repo.full_name)
+fi
+
+# What to scan.
+set -f
+# shellcheck disable=SC2206 # paths are split on blanks, without globbing
+paths=(${INPUT_PATHS:-.})
+set +f
+changed_only=${INPUT_CHANGED_ONLY:-auto}
+[ "$changed_only" = auto ] && changed_only=$is_pr
+targets=()
+if [ "$changed_only" = true ]; then
+  if [ -z "$base_sha" ] || [ -z "$head_sha" ]; then
+    echo "::error title=digestpin::changed-only needs a pull_request event with base and head commits"
+    exit 2
+  fi
+  git fetch -q --no-tags --depth=1 origin "$base_sha" "$head_sha" 2>/dev/null || true
+  while IFS= read -r -d '' file; do
+    case $file in *.yaml | *.yml) [ -f "$file" ] && targets+=("$file") ;; esac
+  done < <(git diff -z --name-only --diff-filter=ACMRT "$base_sha" "$head_sha" -- "${paths[@]}")
+  if [ ${#targets[@]} -eq 0 ]; then
+    {
+      echo "## digestpin"
+      echo
+      echo "No YAML file changed in this pull request."
+    } >>"$summary"
+    echo "changed-files=[]" >>"$output"
+    echo "pins=[]" >>"$output"
+    exit 0
+  fi
+else
+  targets=("${paths[@]}")
+fi
+
+global=()
+[ -n "${INPUT_CONFIG-}" ] && global+=(--config "$INPUT_CONFIG")
+pin_args=()
+[ -n "${INPUT_STYLE-}" ] && pin_args+=(--style "$INPUT_STYLE")
+[ -n "${INPUT_PLATFORM-}" ] && pin_args+=(--platform "$INPUT_PLATFORM")
+
+# ghcr.io credentials from the token, unless Docker's config already has some.
+if [ -n "${INPUT_TOKEN-}" ]; then
+  docker_config=${DOCKER_CONFIG:-$HOME/.docker}
+  mkdir -p "$work/docker"
+  python3 - "$docker_config/config.json" "$work/docker/config.json" <<'PY'
+import base64, json, os, sys
+source, target = sys.argv[1], sys.argv[2]
+try:
+    config = json.load(open(source))
+except (OSError, ValueError):
+    config = {}
+auths = config.setdefault("auths", {})
+if "ghcr.io" not in auths and "ghcr.io" not in config.get("credHelpers", {}):
+    token = os.environ["INPUT_TOKEN"]
+    auths["ghcr.io"] = {"auth": base64.b64encode(f"x-access-token:{token}".encode()).decode()}
+json.dump(config, open(target, "w"))
+PY
+  export DOCKER_CONFIG="$work/docker"
+fi
+
+# Outputs and summary from a `--format json` document.
+report() {
+  python3 - "$1" "$2" "$output" "$summary" <<'PY'
+import json, sys
+document, heading, output, summary = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+doc = json.load(open(document))
+records = doc.get("records", [])
+pins = [
+    {"file": r.get("path", "").removeprefix("./"), "line": r.get("line"), "reference": r.get("reference"), "digest": r.get("digest") or r.get("to")}
+    for r in records if r.get("rule") in ("pinned", "rewritten")
+]
+failures = [r for r in records if r.get("level") == "error"]
+for r in failures:
+    props = [f"file={r['path'].removeprefix('./')}"] if r.get("path") else []
+    props += [f"line={r['line']}"] if r.get("line") else []
+    props += [f"col={r['column']}"] if r.get("column") else []
+    props.append("title=digestpin")
+    message = r["message"].replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    print(f"::error {','.join(props)}::{message}")
+with open(output, "a") as out:
+    out.write("changed-files=" + json.dumps(doc.get("changed_files", [])) + "\n")
+    out.write("pins=" + json.dumps(pins) + "\n")
+s = doc.get("summary") or {}
+with open(summary, "a") as out:
+    out.write(f"## digestpin\n\n{heading}\n\n")
+    out.write(f"{s.get('references', 0)} references in {s.get('files', 0)} files: "
+              f"{len(pins)} to pin, {s.get('already_pinned', 0)} already pinned, "
+              f"{s.get('skipped', 0)} skipped, {s.get('failed', 0)} failed.\n\n")
+    if failures:
+        out.write("Failures:\n\n")
+        for r in failures:
+            where = ":".join(str(r[k]) for k in ("path", "line") if r.get(k))
+            out.write(f"- `{where}`: {r['message']}\n")
+        out.write("\n")
+    if doc.get("diff"):
+        out.write("```diff\n" + doc["diff"] + "```\n")
+PY
+}
+
+case $mode in
+  check | diff)
+    status=0
+    # Annotations on each unpinned reference.
+    "$bin" "${global[@]}" --format github check -- "${targets[@]}" || status=$?
+    pin_status=0
+    "$bin" "${global[@]}" --format json pin --diff "${pin_args[@]}" -- "${targets[@]}" >"$work/pin.json" || pin_status=$?
+    if [ "$mode" = check ]; then
+      heading="References not pinned by digest fail this check; the diff below pins them (\`digestpin pin\`)."
+    else
+      heading="The change \`digestpin pin\` makes:"
+      changed=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["changed_files"]))' "$work/pin.json")
+      [ "$changed" -gt 0 ] && [ "$status" -eq 0 ] && status=1
+    fi
+    report "$work/pin.json" "$heading"
+    [ "$pin_status" -eq 2 ] && status=2
+    exit "$status"
+    ;;
+  commit)
+    if $is_pr && [ -n "$head_repo" ] && [ "$head_repo" != "$base_repo" ]; then
+      {
+        echo "## digestpin"
+        echo
+        echo "This pull request comes from the fork \`$head_repo\`: the workflow cannot push to it, so nothing was committed. Use \`mode: check\` for pull requests from forks."
+      } >>"$summary"
+      echo "changed-files=[]" >>"$output"
+      echo "pins=[]" >>"$output"
+      exit 0
+    fi
+    if ! git symbolic-ref -q HEAD >/dev/null; then
+      if [ -n "$head_ref" ]; then
+        git checkout -q -B "$head_ref" "${head_sha:-HEAD}"
+      else
+        echo "::error title=digestpin::commit mode needs a branch checked out (actions/checkout with ref: \${{ github.head_ref }})"
+        exit 2
+      fi
+    fi
+    git config user.name "github-actions[bot]"
+    git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+    before=$(git rev-parse HEAD)
+    status=0
+    "$bin" "${global[@]}" --format json pin --commit "${pin_args[@]}" -- "${targets[@]}" >"$work/pin.json" || status=$?
+    branch=${head_ref:-$(git symbolic-ref --short HEAD)}
+    after=$(git rev-parse HEAD)
+    if [ "$after" != "$before" ]; then
+      push=(git)
+      if [ -n "${INPUT_TOKEN-}" ] && git remote get-url origin | grep -q '^https://github.com/'; then
+        basic=$(printf 'x-access-token:%s' "$INPUT_TOKEN" | base64 | tr -d '\n')
+        push+=(-c "http.https://github.com/.extraheader=AUTHORIZATION: basic $basic")
+      fi
+      "${push[@]}" push -q origin "HEAD:refs/heads/$branch"
+      report "$work/pin.json" "Pinned and pushed commit \`$after\` to \`$branch\`:"
+    else
+      report "$work/pin.json" "Nothing to pin."
+    fi
+    exit "$status"
+    ;;
+esac
