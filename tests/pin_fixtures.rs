@@ -196,7 +196,7 @@ fn a_failed_reference_leaves_its_file_alone_and_others_are_pinned() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
     let good = dir.path().join("good.yaml");
-    let bad_text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: busybox:1.36\n    - image: example/does-not-exist:1\n";
+    let bad_text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: busybox:1.36\n    - image: example/does-not-exist:1\n    - image: example/also-missing:2\n";
     std::fs::write(&bad, bad_text).unwrap();
     std::fs::write(
         &good,
@@ -213,6 +213,10 @@ fn a_failed_reference_leaves_its_file_alone_and_others_are_pinned() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("bad.yaml:6:14: error: example/does-not-exist:1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("failed references by reason:\n  repository not found: 2 ("),
         "{stderr}"
     );
     assert_eq!(std::fs::read_to_string(&bad).unwrap(), bad_text);

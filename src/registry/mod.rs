@@ -190,3 +190,26 @@ pub enum ResolveError {
     #[error("not resolved")]
     NotAttempted,
 }
+
+impl ResolveError {
+    /// A short name of the kind of failure, for grouping many of them.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ResolveError::TagNotFound { .. } => "tag not found",
+            ResolveError::RepositoryNotFound { .. } => "repository not found",
+            ResolveError::Unauthorized { .. } => "unauthorized",
+            ResolveError::Timeout { .. } => "timed out",
+            ResolveError::Tls { .. } => "TLS error",
+            ResolveError::Connection { .. } => "cannot connect",
+            ResolveError::TooManyRequests { .. } => "rate limited",
+            ResolveError::Server { .. } => "registry error",
+            ResolveError::PlatformNotFound { .. } | ResolveError::PlatformMismatch { .. } => {
+                "platform not found"
+            }
+            ResolveError::InvalidResponse { .. } => "invalid response",
+            ResolveError::NonLoopback { .. } => "refused (loopback only)",
+            ResolveError::CredentialHelper { .. } => "credential helper failed",
+            ResolveError::NotAttempted => "not resolved",
+        }
+    }
+}

@@ -113,6 +113,8 @@ pub struct Report {
     changed: Vec<String>,
     /// The unified diff (`--diff`), for the JSON document.
     diff: Option<String>,
+    /// Failed references by kind of failure, with where they are.
+    failures: std::collections::BTreeMap<&'static str, Vec<String>>,
 }
 
 impl Report {
@@ -135,6 +137,7 @@ impl Report {
             summary: None,
             changed: Vec::new(),
             diff: None,
+            failures: std::collections::BTreeMap::new(),
         }
     }
 
@@ -255,15 +258,22 @@ impl Report {
                     at,
                     reference,
                     error,
-                } => Record {
-                    reference: Some(reference.clone()),
-                    ..Record::new(
-                        Some(at),
-                        Level::Error,
-                        "resolve-failed",
-                        format!("{reference}: {error}"),
-                    )
-                },
+                } => {
+                    self.failures.entry(error.kind()).or_default().push(format!(
+                        "{}:{}",
+                        at.path.display(),
+                        at.line
+                    ));
+                    Record {
+                        reference: Some(reference.clone()),
+                        ..Record::new(
+                            Some(at),
+                            Level::Error,
+                            "resolve-failed",
+                            format!("{reference}: {error}"),
+                        )
+                    }
+                }
                 Message::FileSkipped { path, error } => {
                     Record::for_file(path, Level::Warning, "file-skipped", error.to_string())
                 }
@@ -499,6 +509,19 @@ impl Report {
             line.push_str(&format!("; {} files {verb}", changes.len()));
         }
         eprintln!("{line}");
+        if self.failures.values().map(Vec::len).sum::<usize>() > 1 {
+            eprintln!("failed references by reason:");
+            for (kind, places) in &self.failures {
+                let shown: Vec<&str> = places.iter().take(5).map(String::as_str).collect();
+                let more = places.len().saturating_sub(shown.len());
+                let more = if more > 0 {
+                    format!(", and {more} more")
+                } else {
+                    String::new()
+                };
+                eprintln!("  {kind}: {} ({}{more})", places.len(), shown.join(", "));
+            }
+        }
     }
 
     /// Prints the machine-readable document, if the format has one.
