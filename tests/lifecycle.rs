@@ -242,3 +242,82 @@ fn progress_shows_on_a_terminal_only() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn the_walk_honours_gitignore_excludes_and_symlinks() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("outside.yaml"),
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: outside:1\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pod = |image: &str| {
+        format!("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: {image}\n")
+    };
+    std::fs::write(dir.path().join(".gitignore"), "generated/\n").unwrap();
+    std::fs::create_dir(dir.path().join("generated")).unwrap();
+    std::fs::write(dir.path().join("generated/gen.yaml"), pod("generated:1")).unwrap();
+    std::fs::create_dir(dir.path().join("vendor")).unwrap();
+    std::fs::write(dir.path().join("vendor/v.yaml"), pod("vendored:1")).unwrap();
+    std::fs::write(dir.path().join("app.yaml"), pod("app:1")).unwrap();
+    std::fs::write(dir.path().join("manifest.tmpl"), pod("unusual:1")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("linked")).unwrap();
+
+    let out = run(dir.path(), &["check", "--exclude", "vendor", "."]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("app:1"), "{stdout}");
+    for hidden in ["generated:1", "vendored:1", "outside:1", "unusual:1"] {
+        assert!(
+            !stdout.contains(hidden),
+            "{hidden} must not be read: {stdout}"
+        );
+    }
+    // A file named explicitly is read whatever its name, unless excluded.
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "manifest.tmpl",
+            "vendor/v.yaml",
+            "--exclude",
+            "vendor",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("unusual:1") && !stdout.contains("vendored:1"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  a:\n    image: ${IMAGE}\n",
+    )
+    .unwrap();
+    let command = format!("{} pin --check --loopback-only . ", env!("CARGO_BIN_EXE_digestpin"));
+    let with = |no_color: Option<&str>| {
+        let mut c = std::process::Command::new("script");
+        c.current_dir(dir.path())
+            .args(["-qec", &command, "/dev/null"])
+            .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        text(&c.output().expect("script from util-linux").stdout)
+    };
+    let coloured = with(None);
+    assert!(
+        coloured.contains("\u{1b}[33mskipped ${IMAGE}"),
+        "{coloured:?}"
+    );
+    let plain = with(Some("1"));
+    assert!(
+        plain.contains("skipped ${IMAGE}") && !plain.contains('\u{1b}'),
+        "{plain:?}"
+    );
+}
