@@ -299,7 +299,10 @@ fn colour_on_a_terminal_unless_no_color() {
         "services:\n  a:\n    image: ${IMAGE}\n",
     )
     .unwrap();
-    let command = format!("{} pin --check --loopback-only . ", env!("CARGO_BIN_EXE_digestpin"));
+    let command = format!(
+        "{} pin --check --loopback-only . ",
+        env!("CARGO_BIN_EXE_digestpin")
+    );
     let with = |no_color: Option<&str>| {
         let mut c = std::process::Command::new("script");
         c.current_dir(dir.path())

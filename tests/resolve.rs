@@ -329,3 +329,32 @@ fn invalid_references_are_reported_precisely() {
     assert!(err.contains("nginx:-bad error: invalid tag"), "{err}");
     assert!(err.contains("unsupported digest algorithm `md5`"), "{err}");
 }
+
+#[test]
+fn ca_file_trusts_a_private_registry_certificate() {
+    let r = support::Registry::start_tls();
+    r.seed_single("team/tls", "v1", "tls", "amd64");
+    let digest = r.digest("team/tls", "v1");
+    let mirror = format!("*={}", r.url());
+    let reference = "registry.example.com/team/tls:v1";
+    let out = resolve(&["--mirror", &mirror, reference], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("TLS error"), "{}", stderr(&out));
+    let ca = r.ca.clone().unwrap();
+    let out = resolve(
+        &[
+            "--mirror",
+            &mirror,
+            "--ca-file",
+            ca.to_str().unwrap(),
+            reference,
+        ],
+        &[],
+    );
+    assert_eq!(
+        stdout(&out),
+        format!("{reference} {digest}\n"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -28,6 +28,8 @@ pub enum Auth {
 pub struct Registry {
     pub port: u16,
     pub auth: Auth,
+    /// With TLS: the CA certificate (PEM) that signed the server's certificate.
+    pub ca: Option<PathBuf>,
     pub token: Option<TokenServer>,
     dir: tempfile::TempDir,
     watchdog: Mutex<Option<Child>>,
@@ -66,6 +68,16 @@ pub fn ensure_tools() {
 
 impl Registry {
     pub fn start(auth: Auth) -> Registry {
+        Self::start_with(auth, false)
+    }
+
+    /// A registry serving HTTPS with a certificate for 127.0.0.1 signed by a
+    /// CA made for it (see [`Registry::ca`]).
+    pub fn start_tls() -> Registry {
+        Self::start_with(Auth::None, true)
+    }
+
+    fn start_with(auth: Auth, tls: bool) -> Registry {
         ensure_tools();
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
@@ -91,14 +103,25 @@ impl Registry {
                 )
             }
         };
+        let ca = tls.then(|| make_certificates(dir.path()));
+        let tls_config = if tls {
+            format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                dir.path().join("server.crt").display(),
+                dir.path().join("server.key").display()
+            )
+        } else {
+            String::new()
+        };
         let config = format!(
-            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth_config}",
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{tls_config}{auth_config}",
             dir.path().join("data").display()
         );
         std::fs::write(dir.path().join("config.yml"), config).unwrap();
         let registry = Registry {
             port,
             auth,
+            ca,
             token,
             dir,
             watchdog: Mutex::new(None),
@@ -163,7 +186,8 @@ wait $r 2>/dev/null"#;
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.ca.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     fn creds_args(&self, flag: &str) -> Vec<String> {
@@ -309,6 +333,73 @@ wait $r 2>/dev/null"#;
             .unwrap()
             .to_string()
     }
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, made with the
+/// openssl CLI in `dir`; returns the CA certificate's path.
+fn make_certificates(dir: &Path) -> PathBuf {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=digestpin test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ]);
+    dir.join("ca.crt")
 }
 
 impl Drop for Registry {
