@@ -6,8 +6,8 @@
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::detect::{FileKind, Finding, Site};
-use crate::edit::{self, Edit};
-use crate::pin::{self, FileChange, FileError, Location, Message, Outcome, ScannedFile};
+use crate::edit::Edit;
+use crate::pin::{self, Location, Message, Outcome, ScannedFile};
 use crate::reference::Reference;
 use crate::state::{self, State};
 
@@ -243,40 +243,7 @@ pub fn unpin(files: &[ScannedFile]) -> Outcome {
                 to: value,
             });
         }
-        finish_file(file, &edits, &changes, messages, &mut outcome);
+        pin::finish_file(file, &edits, &changes, messages, &mut outcome);
     }
     outcome
-}
-
-/// Applies a file's edits, checks the result, and records the change.
-pub(crate) fn finish_file(
-    file: &ScannedFile,
-    edits: &[Edit],
-    changes: &[(String, String)],
-    messages: Vec<Message>,
-    outcome: &mut Outcome,
-) {
-    if edits.is_empty() {
-        return;
-    }
-    let updated = edit::apply(&file.text, edits)
-        .and_then(|updated| edit::check_rewrite(&file.text, &updated, changes).map(|()| updated));
-    match updated {
-        Ok(updated) => {
-            outcome.summary.pinned += messages.len();
-            outcome.messages.extend(messages);
-            outcome.changes.push(FileChange {
-                path: file.path.clone(),
-                original: file.text.clone(),
-                updated,
-            });
-        }
-        Err(error) => {
-            outcome.summary.file_errors += 1;
-            outcome.messages.push(Message::FileFailed {
-                path: file.path.clone(),
-                error: FileError::Edit(error),
-            });
-        }
-    }
 }

@@ -11,7 +11,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::detect::{self, DetectError, FileKind, Finding, ScalarStyle, Site, SkipReason};
-use crate::edit::{self, EditError, PinSite, PinStyle};
+use crate::edit::{self, Edit, EditError, PinSite, PinStyle};
 use crate::reference::Reference;
 use crate::registry::{Platform, ResolveError, ResolveKey, Resolved, Resolver};
 
@@ -359,12 +359,27 @@ fn plan_file(
             digest: digest.clone(),
         });
     }
-    let updated = edit::apply(&file.text, &edits)
-        .and_then(|updated| edit::check_rewrite(&file.text, &updated, &changes).map(|()| updated));
+    finish_file(file, &edits, &changes, pinned, outcome);
+}
+
+/// Applies a file's edits, checks the result by re-parsing, and records the
+/// change and its messages; a file whose check fails is left alone.
+pub(crate) fn finish_file(
+    file: &ScannedFile,
+    edits: &[Edit],
+    changes: &[(String, String)],
+    messages: Vec<Message>,
+    outcome: &mut Outcome,
+) {
+    if edits.is_empty() {
+        return;
+    }
+    let updated = edit::apply(&file.text, edits)
+        .and_then(|updated| edit::check_rewrite(&file.text, &updated, changes).map(|()| updated));
     match updated {
         Ok(updated) => {
-            outcome.summary.pinned += pinned.len();
-            outcome.messages.extend(pinned);
+            outcome.summary.pinned += messages.len();
+            outcome.messages.extend(messages);
             outcome.changes.push(FileChange {
                 path: file.path.clone(),
                 original: file.text.clone(),

@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 
 use crate::detect::{Finding, Site};
 use crate::edit::Edit;
-use crate::lifecycle;
 use crate::pin::{self, Location, Message, Outcome, ScannedFile};
 use crate::reference::Reference;
 use crate::registry::{Described, DigestKey, ResolveError, ResolveKey, Resolved, Resolver};
@@ -199,7 +198,7 @@ pub fn update(files: &[ScannedFile], resolver: &Resolver) -> Outcome {
         if plan.failed {
             continue;
         }
-        lifecycle::finish_file(
+        pin::finish_file(
             &files[index],
             &plan.edits,
             &plan.changes,
