@@ -68,6 +68,12 @@ fn hooks_fail_an_unpinned_commit_and_pass_once_pinned() {
                 "PRE_COMMIT_HOME",
                 manifest_dir.join("target/pre-commit-home"),
             )
+            // `cargo install` reuses this build directory instead of a fresh
+            // temporary one for each hook environment.
+            .env(
+                "CARGO_TARGET_DIR",
+                manifest_dir.join("target/pre-commit-build"),
+            )
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("DOCKER_CONFIG", repo)
             .output()
