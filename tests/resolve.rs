@@ -358,3 +358,31 @@ fn ca_file_trusts_a_private_registry_certificate() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_broken_credential_store_does_not_break_public_images() {
+    let r = support::token();
+    r.seed_single("public/tool", "v1", "public-tool", "amd64");
+    r.seed_single("private/tool", "v1", "private-tool", "amd64");
+    let digest = r.digest("public/tool", "v1");
+    let config = support::docker_config(&serde_json::json!({"credsStore": "digestpin-absent"}));
+    let public = format!("{}/public/tool:v1", r.host());
+    let private = format!("{}/private/tool:v1", r.host());
+    let out = resolve(
+        &[&public, &private],
+        &[("DOCKER_CONFIG", config.path().as_os_str())],
+    );
+    assert_eq!(
+        stdout(&out),
+        format!("{public} {digest}\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains(&format!(
+            "{private} error: credential helper docker-credential-digestpin-absent failed"
+        )),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -577,9 +577,19 @@ impl Inner {
         url: &Url,
         challenge: Option<Challenge>,
     ) -> Result<Option<String>, ResolveError> {
-        let credential = self.credential(registry, url)?;
+        // A broken credential helper (say, a Docker Desktop `credsStore` on a
+        // machine without it) must not break public images: try anonymously
+        // and report the helper only if anonymous access is refused.
+        let (credential, helper_error) = match self.credential(registry, url) {
+            Ok(credential) => (credential, None),
+            Err(error) => (None, Some(error)),
+        };
         match challenge {
-            Some(Challenge::Basic) => Ok(credential.map(|c| c.basic())),
+            Some(Challenge::Basic) => match (credential, helper_error) {
+                (Some(credential), _) => Ok(Some(credential.basic())),
+                (None, Some(error)) => Err(error),
+                (None, None) => Ok(None),
+            },
             Some(Challenge::Bearer { realm, service }) => {
                 let mut token_url =
                     Url::parse(&realm).map_err(|e| ResolveError::InvalidResponse {
@@ -601,6 +611,9 @@ impl Inner {
                     response.status(),
                     StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
                 ) {
+                    if let Some(error) = helper_error {
+                        return Err(error);
+                    }
                     return Err(ResolveError::Unauthorized {
                         url: token_url.to_string(),
                         reason: if credential.is_some() {
