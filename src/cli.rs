@@ -246,6 +246,9 @@ struct RegistryArgs {
     /// Timeout of one request, in seconds [default: 30]
     #[arg(long)]
     timeout: Option<u64>,
+    /// Retries of a request after a connection error, 5xx or 429 [default: 4]
+    #[arg(long)]
+    retries: Option<u32>,
     /// Refuse any request to an address outside the loopback range (for tests).
     #[arg(
         long,
@@ -270,6 +273,7 @@ impl RegistryArgs {
             ca_file: self.ca_file.clone(),
             jobs: self.jobs,
             timeout: self.timeout,
+            retries: self.retries,
             ..Config::default()
         }
     }
@@ -339,6 +343,7 @@ impl Context {
             ca_file: self.config.ca_file.clone(),
             jobs: self.config.jobs.unwrap_or(8).max(1),
             timeout: Duration::from_secs(self.config.timeout.unwrap_or(30).max(1)),
+            retries: self.config.retries.unwrap_or(4),
             loopback_only,
             ..ResolverOptions::default()
         };

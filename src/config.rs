@@ -13,6 +13,7 @@
 //! platform = "linux/amd64"
 //! jobs = 8
 //! timeout = 30
+//! retries = 4
 //! ca-file = "certs/corp-ca.pem"
 //! mirrors = ["docker.io=https://mirror.example.com"]
 //!
@@ -56,6 +57,8 @@ pub struct Config {
     pub jobs: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,6 +118,7 @@ impl Config {
             platform: other.platform.or(self.platform),
             jobs: other.jobs.or(self.jobs),
             timeout: other.timeout.or(self.timeout),
+            retries: other.retries.or(self.retries),
             ca_file: other.ca_file.or(self.ca_file),
             mirrors: other.mirrors.or(self.mirrors),
             policy: Policy {

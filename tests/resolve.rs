@@ -292,7 +292,8 @@ fn retries_until_a_restarted_registry_answers() {
     let reference = format!("{}/team/restart:v1", r.host());
     r.stop();
     let child = support::digestpin()
-        .args(["resolve", "--loopback-only", &reference])
+        // A wide retry window (about 15 s) for a loaded machine.
+        .args(["resolve", "--loopback-only", "--retries", "8", &reference])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
