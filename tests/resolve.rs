@@ -387,3 +387,34 @@ fn a_broken_credential_store_does_not_break_public_images() {
         stderr(&out)
     );
 }
+
+#[test]
+fn identity_tokens_are_exchanged_at_the_token_realm() {
+    let r = support::token();
+    r.seed_single("private/acr", "v1", "identity", "amd64");
+    let digest = r.digest("private/acr", "v1");
+    let reference = format!("{}/private/acr:v1", r.host());
+    let config = |token: &str| {
+        // As `az acr login` writes it: a placeholder user and the refresh token.
+        support::docker_config(&serde_json::json!({"auths": {r.host(): {
+            "auth": "MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==",
+            "identitytoken": token,
+        }}}))
+    };
+    let good = config(support::token::IDENTITY_TOKEN);
+    let out = resolve(&[&reference], &[("DOCKER_CONFIG", good.path().as_os_str())]);
+    assert_eq!(
+        stdout(&out),
+        format!("{reference} {digest}\n"),
+        "{}",
+        stderr(&out)
+    );
+    let bad = config("expired");
+    let out = resolve(&[&reference], &[("DOCKER_CONFIG", bad.path().as_os_str())]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).to_lowercase().contains("unauthorized"),
+        "{}",
+        stderr(&out)
+    );
+}

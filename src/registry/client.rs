@@ -427,6 +427,18 @@ impl Inner {
         auth: Option<&str>,
         accept: Option<&str>,
     ) -> Result<Response, ResolveError> {
+        self.send_form(method, url, auth, accept, None).await
+    }
+
+    /// [`Inner::send`] with an optional `application/x-www-form-urlencoded` body.
+    async fn send_form(
+        &self,
+        method: Method,
+        url: &Url,
+        auth: Option<&str>,
+        accept: Option<&str>,
+        form: Option<&str>,
+    ) -> Result<Response, ResolveError> {
         if self.options.loopback_only && !is_loopback(url) {
             return Err(ResolveError::NonLoopback {
                 url: url.to_string(),
@@ -456,6 +468,11 @@ impl Inner {
                 }
                 if let Some(auth) = auth {
                     request = request.header(AUTHORIZATION, auth);
+                }
+                if let Some(form) = form {
+                    request = request
+                        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                        .body(form.to_string());
                 }
                 request.send().await
             };
@@ -603,10 +620,32 @@ impl Inner {
                     }
                     query.append_pair("scope", &format!("repository:{repository}:pull"));
                 }
-                let basic = credential.as_ref().map(Credential::basic);
-                let response = self
-                    .send(Method::GET, &token_url, basic.as_deref(), None)
-                    .await?;
+                let response = match credential
+                    .as_ref()
+                    .and_then(|c| c.identity_token.as_deref())
+                {
+                    // An identity token (e.g. from `az acr login`) is an OAuth2
+                    // refresh token: exchange it with a POST to the realm.
+                    Some(refresh_token) => {
+                        let mut form = url::form_urlencoded::Serializer::new(String::new());
+                        form.append_pair("grant_type", "refresh_token")
+                            .append_pair("refresh_token", refresh_token)
+                            .append_pair("client_id", "digestpin")
+                            .append_pair("scope", &format!("repository:{repository}:pull"));
+                        if let Some(service) = &service {
+                            form.append_pair("service", service);
+                        }
+                        let mut realm_url = token_url.clone();
+                        realm_url.set_query(None);
+                        self.send_form(Method::POST, &realm_url, None, None, Some(&form.finish()))
+                            .await?
+                    }
+                    None => {
+                        let basic = credential.as_ref().map(Credential::basic);
+                        self.send(Method::GET, &token_url, basic.as_deref(), None)
+                            .await?
+                    }
+                };
                 if matches!(
                     response.status(),
                     StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN

@@ -22,6 +22,9 @@ use super::ResolveError;
 pub struct Credential {
     pub username: String,
     pub secret: String,
+    /// An OAuth2 refresh token (`identitytoken`, or a helper's answer with
+    /// the user name `<token>`), exchanged at the token realm.
+    pub identity_token: Option<String>,
 }
 
 impl std::fmt::Debug for Credential {
@@ -58,6 +61,8 @@ struct ConfigFile {
 struct AuthEntry {
     #[serde(default)]
     auth: Option<String>,
+    #[serde(default)]
+    identitytoken: Option<String>,
     #[serde(default)]
     username: Option<String>,
     #[serde(default)]
@@ -125,6 +130,7 @@ impl DockerConfig {
         let file: ConfigFile = serde_json::from_str(text)?;
         let mut auths = HashMap::new();
         for (key, entry) in file.auths {
+            let identity_token = entry.identitytoken.filter(|t| !t.is_empty());
             let credential = match (entry.auth, entry.username, entry.password) {
                 (Some(auth), _, _) if !auth.is_empty() => {
                     let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(auth.trim())
@@ -138,13 +144,22 @@ impl DockerConfig {
                     Credential {
                         username: username.to_string(),
                         secret: secret.to_string(),
+                        identity_token: identity_token.clone(),
                     }
                 }
                 (_, Some(username), Some(password)) => Credential {
                     username,
                     secret: password,
+                    identity_token: identity_token.clone(),
                 },
-                _ => continue,
+                _ => match identity_token {
+                    Some(token) => Credential {
+                        username: "<token>".into(),
+                        secret: String::new(),
+                        identity_token: Some(token),
+                    },
+                    None => continue,
+                },
             };
             auths.insert(normalize_host(&key), credential);
         }
@@ -217,9 +232,12 @@ fn run_helper(name: &str, server: &str) -> Result<Option<Credential>, ResolveErr
     }
     let answer: HelperAnswer =
         serde_json::from_str(&stdout).map_err(|e| failed(format!("unreadable answer: {e}")))?;
+    // Docker's convention: the user name `<token>` marks an identity token.
+    let identity_token = (answer.username == "<token>").then(|| answer.secret.clone());
     Ok(Some(Credential {
         username: answer.username,
         secret: answer.secret,
+        identity_token,
     }))
 }
 
@@ -249,6 +267,12 @@ mod tests {
         );
         assert_eq!(config.lookup("ghcr.io").unwrap(), None);
         assert_eq!(hub.basic(), "Basic dTpw");
+        let acr = DockerConfig::parse(
+            r#"{"auths": {"x.azurecr.io": {"auth": "MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==", "identitytoken": "refresh"}}}"#,
+        )
+        .unwrap();
+        let credential = acr.lookup("x.azurecr.io").unwrap().unwrap();
+        assert_eq!(credential.identity_token.as_deref(), Some("refresh"));
     }
 
     #[test]

@@ -16,6 +16,9 @@ use base64::Engine as _;
 
 pub const SERVICE: &str = "digestpin-test-registry";
 pub const ISSUER: &str = "digestpin-test-issuer";
+/// The refresh token (`identitytoken` in Docker's config) the server accepts
+/// in an OAuth2 `grant_type=refresh_token` POST.
+pub const IDENTITY_TOKEN: &str = "digestpin-test-refresh-token";
 
 pub struct TokenServer {
     pub port: u16,
@@ -115,6 +118,7 @@ fn serve(stream: TcpStream, signer: &Signer, counter: &Mutex<HashMap<String, usi
         return;
     }
     let mut authorization = None;
+    let mut content_length = 0usize;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
@@ -125,24 +129,42 @@ fn serve(stream: TcpStream, signer: &Signer, counter: &Mutex<HashMap<String, usi
         {
             authorization = Some(value.trim().to_string());
         }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            content_length = value.trim().parse().unwrap_or(0);
+        }
     }
     let target = request_line.split_whitespace().nth(1).unwrap_or("/");
     let query = target.split_once('?').map_or("", |(_, q)| q);
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+    let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
+    if request_line.starts_with("POST ") {
+        let mut body = vec![0u8; content_length.min(64 * 1024)];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        params.extend(url::form_urlencoded::parse(&body).into_owned());
+    }
     let scopes: Vec<&str> = params
         .iter()
         .filter(|(k, _)| k == "scope")
         .map(|(_, v)| v.as_str())
         .collect();
 
-    let authenticated = authorization
-        .as_deref()
-        .and_then(|a| a.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .map(|raw| String::from_utf8_lossy(&raw).to_string())
-        .map(|pair| pair == format!("{}:{}", signer.user, signer.password));
+    let refresh = params
+        .iter()
+        .find(|(k, _)| k == "refresh_token")
+        .map(|(_, v)| v == IDENTITY_TOKEN);
+    let authenticated = refresh.or_else(|| {
+        authorization
+            .as_deref()
+            .and_then(|a| a.strip_prefix("Basic "))
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .map(|raw| String::from_utf8_lossy(&raw).to_string())
+            .map(|pair| pair == format!("{}:{}", signer.user, signer.password))
+    });
     let mut access = Vec::new();
     for scope in &scopes {
         let parts: Vec<&str> = scope.splitn(3, ':').collect();
