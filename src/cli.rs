@@ -37,6 +37,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// Error wins over a finding, a finding over nothing to report.
+    fn of(error: bool, found: bool) -> Status {
+        if error {
+            Status::Error
+        } else if found {
+            Status::Found
+        } else {
+            Status::Ok
+        }
+    }
+
     pub fn code(self) -> u8 {
         match self {
             Status::Ok => 0,
@@ -540,13 +551,7 @@ fn run_check(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
     let violations = lifecycle::check(&files, &checker);
     ctx.report.violations(&violations);
     ctx.report.messages(&messages);
-    let status = if walk_failed {
-        Status::Error
-    } else if violations.is_empty() {
-        Status::Ok
-    } else {
-        Status::Found
-    };
+    let status = Status::of(walk_failed, !violations.is_empty());
     done(&mut ctx, status)
 }
 
@@ -573,13 +578,7 @@ fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
     let failed = findings
         .iter()
         .any(|f| matches!(f.problem, refresh::Problem::Failed(_)));
-    let status = if walk_failed || failed {
-        Status::Error
-    } else if findings.is_empty() {
-        Status::Ok
-    } else {
-        Status::Found
-    };
+    let status = Status::of(walk_failed || failed, !findings.is_empty());
     done(&mut ctx, status)
 }
 

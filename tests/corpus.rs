@@ -206,31 +206,20 @@ fn corpus_pins_only_image_values() {
     // `unpin` is the inverse of `pin`: unpin(pin(x)) == unpin(x), where the
     // references that pin resolved as untagged come back as `name:latest`.
     // (unpin(x) differs from x where the corpus has pins of its own.)
-    let out = support::digestpin()
-        .current_dir(work.path())
-        .args(["unpin", "."])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let unpin_in = |dir: &Path| {
+        let out = support::digestpin()
+            .current_dir(dir)
+            .args(["unpin", "."])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+    };
+    unpin_in(work.path());
     let round_trip = snapshot(work.path());
     let direct = tempfile::tempdir().unwrap();
     copy_tree(&corpus(), direct.path());
-    let out = support::digestpin()
-        .current_dir(direct.path())
-        .args(["unpin", "."])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    unpin_in(direct.path());
     let direct_files = snapshot(direct.path());
     let mut compared = 0;
     for (path, bytes) in &round_trip {
