@@ -8,6 +8,7 @@
 
 mod compose;
 mod kubernetes;
+pub mod rules;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use std::ops::Range;
 
 use crate::reference::{Reference, ReferenceError};
 
+use rules::Rules;
 use yaml::{NodeId, Tree};
 
 /// What kind of file the references were found in.
@@ -70,6 +72,22 @@ pub enum SkipReason {
     Escaped,
     #[error("block scalar; pin it by hand")]
     BlockScalar,
+    #[error("not a container image to pull: {0}")]
+    NotAnImage(String),
+}
+
+impl SkipReason {
+    /// The rule id under which `check` fails a value skipped for this
+    /// reason; `None` when the skip is expected (templates, images Compose
+    /// builds, values that are not images).
+    pub fn check_rule(&self) -> Option<&'static str> {
+        match self {
+            SkipReason::Templated | SkipReason::BuiltByCompose | SkipReason::NotAnImage(_) => None,
+            SkipReason::NotAReference(_) => Some("invalid-reference"),
+            SkipReason::Escaped => Some("needs-escape"),
+            SkipReason::BlockScalar => Some("block-scalar"),
+        }
+    }
 }
 
 /// A value found where an image belongs.
@@ -110,13 +128,22 @@ pub fn is_templated(value: &str) -> bool {
 /// Finds the image references of a file. `Ok(None)`: the file is neither a
 /// Kubernetes manifest nor a Compose file.
 pub fn scan(text: &str) -> Result<Option<(FileKind, Vec<Finding>)>, DetectError> {
+    scan_with(text, &Rules::default())
+}
+
+/// [`scan`] with custom-resource rules. Invalid YAML is an error even in a
+/// file with no `image` in it, so that no file is passed over silently.
+pub fn scan_with(
+    text: &str,
+    rules: &Rules,
+) -> Result<Option<(FileKind, Vec<Finding>)>, DetectError> {
+    let tree = yaml::parse(text)?;
     // Cheap exit for files that cannot hold what we look for.
     if !text.contains("image") {
         return Ok(None);
     }
-    let tree = yaml::parse(text)?;
     let mut collector = Collector::new(text, &tree);
-    let kind = if let Some(kind) = kubernetes::detect(&tree, &mut collector) {
+    let kind = if let Some(kind) = kubernetes::detect(&tree, rules, &mut collector) {
         kind
     } else if let Some(kind) = compose::detect(&tree, &mut collector) {
         kind
@@ -135,6 +162,55 @@ enum Strictness {
     Drop,
 }
 
+/// Byte offset → 1-based line and character column, in time linear in the
+/// text over a whole run of increasing offsets.
+struct Positions<'a> {
+    text: &'a str,
+    /// Byte offset where each line starts.
+    line_starts: Vec<usize>,
+    /// The last answer: byte offset, line index, column (0-based).
+    last: (usize, usize, usize),
+}
+
+impl<'a> Positions<'a> {
+    fn new(text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(memchr_lines(text))
+            .collect();
+        Self {
+            text,
+            line_starts,
+            last: (0, 0, 0),
+        }
+    }
+
+    fn at(&mut self, at: usize) -> (usize, usize) {
+        let line = self.line_starts.partition_point(|&s| s <= at) - 1;
+        let line_start = self.line_starts[line];
+        let (from, mut column) = if self.last.1 == line && self.last.0 <= at {
+            (self.last.0, self.last.2)
+        } else {
+            (line_start, 0)
+        };
+        let mut slice = &self.text[from..at];
+        if from == line_start {
+            // A byte-order mark is not a column.
+            slice = slice.trim_start_matches('\u{feff}');
+        }
+        column += slice.chars().count();
+        self.last = (at, line, column);
+        (line + 1, column + 1)
+    }
+}
+
+/// Byte offsets just past each `\n`.
+fn memchr_lines(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'\n')
+        .map(|(i, _)| i + 1)
+}
+
 /// Gathers candidate scalars, once per node.
 struct Collector<'a> {
     text: &'a str,
@@ -142,6 +218,8 @@ struct Collector<'a> {
     /// Candidate node → whether some use of it is built by Compose (only
     /// reported as built when every use is), and its strictness.
     found: BTreeMap<NodeId, (bool, Strictness)>,
+    /// `image` values a rule says are not images, with why.
+    not_images: BTreeMap<NodeId, String>,
 }
 
 impl<'a> Collector<'a> {
@@ -150,6 +228,7 @@ impl<'a> Collector<'a> {
             text,
             tree,
             found: BTreeMap::new(),
+            not_images: BTreeMap::new(),
         }
     }
 
@@ -170,6 +249,15 @@ impl<'a> Collector<'a> {
             .or_insert((built, strictness));
     }
 
+    /// An `image` value passed over because a rule says it is not an image.
+    fn add_not_image(&mut self, node: NodeId, why: &str) {
+        if self.tree.scalar(node).is_some() {
+            self.not_images
+                .entry(node)
+                .or_insert_with(|| why.to_string());
+        }
+    }
+
     /// An unquoted Helm template (`image: {{ .Values.image }}`) parses as a
     /// flow mapping: its source text, trimmed, and where it is.
     fn template_text(&self, node: NodeId) -> Option<(Range<usize>, &'a str)> {
@@ -188,7 +276,7 @@ impl<'a> Collector<'a> {
         for (&node, &(built, strictness)) in &self.found {
             let Some(scalar) = self.tree.scalar(node) else {
                 if let Some((span, text)) = self.template_text(node) {
-                    let (line, column) = line_column(self.text, span.start);
+                    let (line, column) = (0, 0);
                     findings.push(Finding::Skipped {
                         site: Site {
                             span,
@@ -213,7 +301,7 @@ impl<'a> Collector<'a> {
             }
             let value = scalar.value.as_str();
             let at = scalar.span.as_ref().map_or(scalar.start, |s| s.start);
-            let (line, column) = line_column(self.text, at);
+            let (line, column) = (0, 0);
             let site = Site {
                 span: scalar.span.clone().unwrap_or(at..at),
                 value: value.to_string(),
@@ -227,10 +315,10 @@ impl<'a> Collector<'a> {
                 site: site.clone(),
                 reason,
             };
-            let finding = if scalar.style.is_none() {
-                skipped(SkipReason::BlockScalar)
-            } else if is_templated(value) {
+            let finding = if is_templated(value) {
                 skipped(SkipReason::Templated)
+            } else if scalar.style.is_none() {
+                skipped(SkipReason::BlockScalar)
             } else if built {
                 skipped(SkipReason::BuiltByCompose)
             } else {
@@ -246,22 +334,37 @@ impl<'a> Collector<'a> {
             };
             findings.push(finding);
         }
+        for (&node, why) in &self.not_images {
+            let Some(scalar) = self.tree.scalar(node) else {
+                continue;
+            };
+            if self.found.contains_key(&node) || scalar.value.is_empty() {
+                continue;
+            }
+            let at = scalar.span.as_ref().map_or(scalar.start, |s| s.start);
+            findings.push(Finding::Skipped {
+                site: Site {
+                    span: scalar.span.clone().unwrap_or(at..at),
+                    value: scalar.value.clone(),
+                    line: 0,
+                    column: 0,
+                    kind,
+                    style: scalar.style.unwrap_or(ScalarStyle::Plain),
+                    in_flow: scalar.in_flow,
+                },
+                reason: SkipReason::NotAnImage(why.clone()),
+            });
+        }
         findings.sort_by_key(|f| f.site().span.start);
+        let mut positions = Positions::new(self.text);
+        for finding in &mut findings {
+            let site = match finding {
+                Finding::Image { site, .. } | Finding::Skipped { site, .. } => site,
+            };
+            (site.line, site.column) = positions.at(site.span.start);
+        }
         findings
     }
-}
-
-/// 1-based line and character column of byte `at`.
-fn line_column(text: &str, at: usize) -> (usize, usize) {
-    let before = &text[..at];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = text[line_start..at]
-        .trim_start_matches('\u{feff}')
-        .chars()
-        .count()
-        + 1;
-    (line, column)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! its anchor and tag, so the range never includes quotes, properties or
 //! trailing comments.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use saphyr_parser::{Event, Parser, ScalarStyle as SaphyrStyle};
@@ -70,33 +71,47 @@ impl Tree {
     }
 
     /// Entries of a mapping, own keys first, then those merged with `<<`.
+    /// Each merged mapping is read once, however often it is aliased, so a
+    /// merge-key bomb costs its size, not its expansion.
     pub fn entries(&self, id: NodeId) -> Vec<(NodeId, NodeId)> {
         let mut out = Vec::new();
-        self.collect_entries(id, &mut out, 0);
+        let mut seen_keys = HashSet::new();
+        let mut seen_maps = HashSet::new();
+        self.collect_entries(id, &mut out, &mut seen_keys, &mut seen_maps);
         out
     }
 
-    fn collect_entries(&self, id: NodeId, out: &mut Vec<(NodeId, NodeId)>, depth: usize) {
+    fn collect_entries<'t>(
+        &'t self,
+        id: NodeId,
+        out: &mut Vec<(NodeId, NodeId)>,
+        seen_keys: &mut HashSet<&'t str>,
+        seen_maps: &mut HashSet<NodeId>,
+    ) {
         let Node::Mapping(entries) = &self.nodes[id] else {
             return;
         };
+        if !seen_maps.insert(id) {
+            return;
+        }
         let mut merges = Vec::new();
         for &(key, value) in entries {
-            if self.str(key) == Some("<<") && depth < 16 {
-                merges.push(value);
-            } else if !out
-                .iter()
-                .any(|&(k, _)| self.str(k).is_some() && self.str(k) == self.str(key))
-            {
-                out.push((key, value));
+            match self.str(key) {
+                Some("<<") => merges.push(value),
+                Some(name) => {
+                    if seen_keys.insert(name) {
+                        out.push((key, value));
+                    }
+                }
+                None => out.push((key, value)),
             }
         }
         for merge in merges {
             match &self.nodes[merge] {
-                Node::Mapping(_) => self.collect_entries(merge, out, depth + 1),
+                Node::Mapping(_) => self.collect_entries(merge, out, seen_keys, seen_maps),
                 Node::Sequence(items) => {
                     for &item in items {
-                        self.collect_entries(item, out, depth + 1);
+                        self.collect_entries(item, out, seen_keys, seen_maps);
                     }
                 }
                 Node::Scalar(_) => {}
@@ -106,6 +121,16 @@ impl Tree {
 
     /// The value of `key` in mapping `id` (own keys win over merged ones).
     pub fn get(&self, id: NodeId, key: &str) -> Option<NodeId> {
+        let Node::Mapping(entries) = &self.nodes[id] else {
+            return None;
+        };
+        let own = entries
+            .iter()
+            .find(|&&(k, _)| self.str(k) == Some(key))
+            .map(|&(_, v)| v);
+        if own.is_some() || !entries.iter().any(|&(k, _)| self.str(k) == Some("<<")) {
+            return own;
+        }
         self.entries(id)
             .into_iter()
             .find(|&(k, _)| self.str(k) == Some(key))
