@@ -395,7 +395,10 @@ impl Context {
             self.report.walk_error(error);
         }
         let bar = self.progress_bar(walked.files.len() as u64, "scanning files");
-        let (files, messages) = pin::scan_with_progress(&walked.files, &mut |done| {
+        let rules = digestpin::detect::rules::Rules::new(
+            self.config.custom_resources.as_deref().unwrap_or_default(),
+        )?;
+        let (files, messages) = pin::scan_with_rules(&walked.files, &rules, &mut |done| {
             if let Some(bar) = &bar {
                 bar.set_position(done as u64);
             }
@@ -428,6 +431,7 @@ impl Context {
             _ => None,
         };
         let body = commit_body(&outcome.messages);
+        let unpinnable = outcome.has_unpinnable();
         messages.append(&mut outcome.messages);
         if mode == Mode::Write {
             let mut failures = pin::write(&outcome.changes);
@@ -451,7 +455,7 @@ impl Context {
         self.report.summary(&outcome.summary, &outcome.changes);
         Ok(if outcome.has_errors() || walk_failed {
             Status::Error
-        } else if mode == Mode::Check && !outcome.changes.is_empty() {
+        } else if mode == Mode::Check && (!outcome.changes.is_empty() || unpinnable) {
             Status::Found
         } else {
             Status::Ok

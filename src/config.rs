@@ -20,11 +20,19 @@
 //! [policy]
 //! deny-latest = true
 //! allow = ["ghcr.io/example/built-here-*"]
+//!
+//! [[custom-resources]]
+//! api-version = "example.com/v1"   # or a group: "example.com"
+//! kind = "Widget"
+//! images = ["spec.runner.image", "spec.steps[].image"]
+//! not-images = ["spec.output.image"]
 //! ```
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::detect::rules::{self, ResourceRule};
 
 /// The name of the file discovered by walking up.
 pub const FILE_NAME: &str = ".digestpin.toml";
@@ -65,6 +73,9 @@ pub struct Config {
     pub mirrors: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Policy::is_empty")]
     pub policy: Policy,
+    /// Which custom-resource paths hold images and which do not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_resources: Option<Vec<ResourceRule>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -101,6 +112,12 @@ impl Config {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
         })?;
+        if let Some(custom) = &config.custom_resources {
+            rules::validate(custom).map_err(|e| ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: format!("custom-resources: {e}"),
+            })?;
+        }
         if let (Some(ca), Some(dir)) = (&config.ca_file, path.parent())
             && ca.is_relative()
         {
@@ -125,6 +142,7 @@ impl Config {
                 deny_latest: other.policy.deny_latest.or(self.policy.deny_latest),
                 allow: other.policy.allow.or(self.policy.allow),
             },
+            custom_resources: other.custom_resources.or(self.custom_resources),
         }
     }
 
@@ -174,6 +192,39 @@ mod tests {
         std::fs::write(&path, "[policy]\ndeny_latest = true\n").unwrap();
         let err = Config::load(&path).unwrap_err().to_string();
         assert!(err.contains("unknown field `deny_latest`"), "{err}");
+    }
+
+    #[test]
+    fn custom_resource_rules_reject_unknown_keys_and_bad_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(
+            &path,
+            "[[custom-resources]]\nkind = \"W\"\nimages = [\"spec.image\"]\n",
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(
+            config.custom_resources,
+            Some(vec![ResourceRule {
+                api_version: None,
+                kind: Some("W".into()),
+                images: vec!["spec.image".into()],
+                not_images: Vec::new(),
+            }])
+        );
+        std::fs::write(&path, "[[custom-resources]]\npaths = [\"a\"]\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("unknown field `paths`"), "{err}");
+        std::fs::write(&path, "[[custom-resources]]\nimages = [\"a..b\"]\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: custom-resources: invalid path `a..b`: empty key between dots",
+                path.display()
+            )
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::detect::{FileKind, Finding, Site};
+use crate::detect::{FileKind, Finding, Site, SkipReason};
 use crate::edit::Edit;
 use crate::pin::{self, Location, Message, Outcome, ScannedFile};
 use crate::reference::Reference;
@@ -59,6 +59,18 @@ impl Checker {
             || self.allow.is_match(reference.familiar_name())
             || self.allow.is_match(reference.normalized_name())
     }
+
+    /// [`Self::allowed`] for a value that is not a valid reference: the
+    /// globs are matched against the value and its name (before any tag or
+    /// digest).
+    fn allowed_value(&self, value: &str) -> bool {
+        let name = value.split('@').next().unwrap_or(value);
+        let name = match name.rsplit_once(':') {
+            Some((name, tag)) if !tag.contains('/') => name,
+            _ => name,
+        };
+        self.allow.is_match(value) || self.allow.is_match(name)
+    }
 }
 
 /// What `check` found wrong with a reference.
@@ -66,14 +78,29 @@ impl Checker {
 pub enum Problem {
     NotPinned,
     Latest,
+    /// Not pinned, and the tool cannot pin it (block scalar, invalid
+    /// reference, a value it would have to escape).
+    CannotPin(SkipReason),
+}
+
+impl Problem {
+    /// The rule id reports name the problem by.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Problem::NotPinned => "not-pinned",
+            Problem::Latest => "latest-tag",
+            Problem::CannotPin(reason) => reason.check_rule().unwrap_or("cannot-pin"),
+        }
+    }
 }
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Problem::NotPinned => "not pinned by digest",
-            Problem::Latest => "uses the `latest` tag",
-        })
+        match self {
+            Problem::NotPinned => f.write_str("not pinned by digest"),
+            Problem::Latest => f.write_str("uses the `latest` tag"),
+            Problem::CannotPin(reason) => write!(f, "not pinned and cannot be pinned: {reason}"),
+        }
     }
 }
 
@@ -122,8 +149,24 @@ pub fn check(files: &[ScannedFile], checker: &Checker) -> Vec<Violation> {
     let mut out = Vec::new();
     for file in files {
         for finding in &file.findings {
-            let Finding::Image { site, reference } = finding else {
-                continue;
+            let (site, reference) = match finding {
+                Finding::Image { site, reference } => (site, reference),
+                Finding::Skipped { site, reason } => {
+                    let pinned =
+                        Reference::parse(site.value.trim()).is_ok_and(|r| r.digest().is_some());
+                    if reason.check_rule().is_some()
+                        && !pinned
+                        && !ignored(file, site)
+                        && !cannot_pin_allowed(checker, site, reason)
+                    {
+                        out.push(Violation {
+                            at: Location::of(&file.path, site),
+                            reference: site.value.clone(),
+                            problem: Problem::CannotPin(reason.clone()),
+                        });
+                    }
+                    continue;
+                }
             };
             if ignored(file, site) || checker.allowed(reference) {
                 continue;
@@ -153,6 +196,17 @@ pub fn check(files: &[ScannedFile], checker: &Checker) -> Vec<Violation> {
         }
     }
     out
+}
+
+/// Whether `--allow` exempts a value that cannot be pinned. A value that
+/// parses (escaped, block scalar) is matched like any reference.
+fn cannot_pin_allowed(checker: &Checker, site: &Site, reason: &SkipReason) -> bool {
+    match Reference::parse(site.value.trim()) {
+        Ok(reference) if !matches!(reason, SkipReason::NotAReference(_)) => {
+            checker.allowed(&reference)
+        }
+        _ => checker.allowed_value(site.value.trim()),
+    }
 }
 
 /// Every reference found, pinned or not.

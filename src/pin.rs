@@ -93,6 +93,14 @@ pub enum Message {
         reference: String,
         error: ResolveError,
     },
+    /// `pin --platform`: a Compose service's own `platform:` won over the
+    /// requested one.
+    ServicePlatform {
+        at: Location,
+        reference: String,
+        platform: String,
+        requested: String,
+    },
     /// `unpin` and `update`: a value rewritten.
     Rewritten {
         at: Location,
@@ -148,6 +156,18 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Whether some value was left unpinned that the tool cannot pin for a
+    /// reason other than templating (what `pin --check` fails on too).
+    pub fn has_unpinnable(&self) -> bool {
+        self.messages.iter().any(|m| match m {
+            Message::Skipped { value, reason, .. } => {
+                reason.check_rule().is_some()
+                    && !Reference::parse(value.trim()).is_ok_and(|r| r.digest().is_some())
+            }
+            _ => false,
+        })
+    }
+
     /// Whether anything failed (exit code 2).
     pub fn has_errors(&self) -> bool {
         self.summary.failed > 0 || self.summary.file_errors > 0
@@ -165,11 +185,20 @@ pub fn scan_with_progress(
     files: &[PathBuf],
     progress: &mut dyn FnMut(usize),
 ) -> (Vec<ScannedFile>, Vec<Message>) {
+    scan_with_rules(files, &detect::rules::Rules::default(), progress)
+}
+
+/// [`scan_with_progress`] with custom-resource rules.
+pub fn scan_with_rules(
+    files: &[PathBuf],
+    rules: &detect::rules::Rules,
+    progress: &mut dyn FnMut(usize),
+) -> (Vec<ScannedFile>, Vec<Message>) {
     let mut scanned = Vec::new();
     let mut messages = Vec::new();
     for (done, path) in files.iter().enumerate() {
         progress(done + 1);
-        match scan_file(path) {
+        match scan_file(path, rules) {
             Ok(Some(file)) => scanned.push(file),
             Ok(None) => {}
             Err(error) => messages.push(Message::FileSkipped {
@@ -192,13 +221,13 @@ fn is_dockerfile(path: &Path) -> bool {
         })
 }
 
-fn scan_file(path: &Path) -> Result<Option<ScannedFile>, FileError> {
+fn scan_file(path: &Path, rules: &detect::rules::Rules) -> Result<Option<ScannedFile>, FileError> {
     if is_dockerfile(path) {
         return Ok(None);
     }
     let bytes = std::fs::read(path).map_err(FileError::Read)?;
     let text = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
-    let Some((kind, findings)) = detect::scan(&text).map_err(FileError::Yaml)? else {
+    let Some((kind, findings)) = detect::scan_with(&text, rules).map_err(FileError::Yaml)? else {
         return Ok(None);
     };
     Ok(Some(ScannedFile {
@@ -235,7 +264,7 @@ pub fn plan(files: &[ScannedFile], resolver: &Resolver, options: &PinOptions) ->
                 && reference.digest().is_none()
                 && !is_ignored(&file.text, site)
             {
-                keys.push(resolve_key(reference, options.platform.as_ref()));
+                keys.push(resolve_key(reference, platform_for(site, options).as_ref()));
             }
         }
     }
@@ -247,6 +276,18 @@ pub fn plan(files: &[ScannedFile], resolver: &Resolver, options: &PinOptions) ->
         resolver.resolve_all(&keys)
     };
     plan_with(files, &resolved, options)
+}
+
+/// The platform a site is resolved for: none without `--platform` (the
+/// index digest is kept); with it, a Compose service's own `platform:`
+/// wins over the requested one (unless templated or invalid).
+fn platform_for(site: &Site, options: &PinOptions) -> Option<Platform> {
+    let requested = options.platform.as_ref()?;
+    site.platform
+        .as_deref()
+        .filter(|p| !detect::is_templated(p))
+        .and_then(|p| p.parse::<Platform>().ok())
+        .or_else(|| Some(requested.clone()))
 }
 
 fn is_ignored(text: &str, site: &Site) -> bool {
@@ -281,6 +322,13 @@ fn plan_file(
         match finding {
             Finding::Skipped { site, reason } => {
                 outcome.summary.skipped += 1;
+                if is_ignored(&file.text, site) {
+                    outcome.messages.push(Message::Ignored {
+                        at: Location::of(path, site),
+                        value: site.value.clone(),
+                    });
+                    continue;
+                }
                 outcome.messages.push(Message::Skipped {
                     at: Location::of(path, site),
                     value: site.value.clone(),
@@ -304,9 +352,22 @@ fn plan_file(
                     });
                     continue;
                 }
-                let key = resolve_key(reference, options.platform.as_ref());
+                let platform = platform_for(site, options);
+                let key = resolve_key(reference, platform.as_ref());
                 match resolved.get(&key) {
-                    Some(Ok(found)) => pins.push((site, reference, found.digest.clone())),
+                    Some(Ok(found)) => {
+                        if let (Some(platform), Some(requested)) = (&platform, &options.platform)
+                            && platform != requested
+                        {
+                            outcome.messages.push(Message::ServicePlatform {
+                                at: Location::of(path, site),
+                                reference: site.value.clone(),
+                                platform: platform.to_string(),
+                                requested: requested.to_string(),
+                            });
+                        }
+                        pins.push((site, reference, found.digest.clone()));
+                    }
                     Some(Err(error)) => {
                         failed = true;
                         outcome.summary.failed += 1;

@@ -5,7 +5,8 @@
 //! service is read through `<<` merge keys and aliases, so a value anchored
 //! once in an `x-` extension is one finding however many services use it. A
 //! service with `build` names the image it builds: that image is reported as
-//! skipped.
+//! skipped. A service's own `platform:` is kept with its image, so that
+//! `pin --platform` resolves it for that platform.
 
 use super::yaml::Tree;
 use super::{Collector, FileKind, Strictness};
@@ -30,6 +31,8 @@ pub(super) fn detect(tree: &Tree, collector: &mut Collector<'_>) -> Option<FileK
             if let Some(image) = tree.get(service, "image") {
                 any = true;
                 collector.add(image, built, Strictness::Report);
+                let platform = tree.get(service, "platform").and_then(|p| tree.str(p));
+                collector.platform(image, platform);
             } else if built {
                 any = true;
             }

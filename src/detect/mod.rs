@@ -57,6 +57,9 @@ pub struct Site {
     pub style: ScalarStyle,
     /// Whether the value sits inside a flow collection (`[{image: x}]`).
     pub in_flow: bool,
+    /// The Compose service's own `platform:` (`linux/arm64`), when every
+    /// service using this value names the same one.
+    pub platform: Option<String>,
 }
 
 /// Why an image value is not pinned.
@@ -174,9 +177,7 @@ struct Positions<'a> {
 
 impl<'a> Positions<'a> {
     fn new(text: &'a str) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(memchr_lines(text))
-            .collect();
+        let line_starts = std::iter::once(0).chain(memchr_lines(text)).collect();
         Self {
             text,
             line_starts,
@@ -220,6 +221,9 @@ struct Collector<'a> {
     found: BTreeMap<NodeId, (bool, Strictness)>,
     /// `image` values a rule says are not images, with why.
     not_images: BTreeMap<NodeId, String>,
+    /// Compose `platform:` of the services using a value (`None`: services
+    /// disagree, or one has none).
+    platforms: BTreeMap<NodeId, Option<String>>,
 }
 
 impl<'a> Collector<'a> {
@@ -229,6 +233,7 @@ impl<'a> Collector<'a> {
             tree,
             found: BTreeMap::new(),
             not_images: BTreeMap::new(),
+            platforms: BTreeMap::new(),
         }
     }
 
@@ -247,6 +252,19 @@ impl<'a> Collector<'a> {
                 }
             })
             .or_insert((built, strictness));
+    }
+
+    /// Records the `platform:` of a Compose service using `node`.
+    fn platform(&mut self, node: NodeId, platform: Option<&str>) {
+        let platform = platform.map(str::trim).filter(|p| !p.is_empty());
+        self.platforms
+            .entry(node)
+            .and_modify(|p| {
+                if p.as_deref() != platform {
+                    *p = None;
+                }
+            })
+            .or_insert_with(|| platform.map(String::from));
     }
 
     /// An `image` value passed over because a rule says it is not an image.
@@ -286,6 +304,7 @@ impl<'a> Collector<'a> {
                             kind,
                             style: ScalarStyle::Plain,
                             in_flow: true,
+                            platform: None,
                         },
                         reason: SkipReason::Templated,
                     });
@@ -310,6 +329,7 @@ impl<'a> Collector<'a> {
                 kind,
                 style: scalar.style.unwrap_or(ScalarStyle::Plain),
                 in_flow: scalar.in_flow,
+                platform: self.platforms.get(&node).cloned().flatten(),
             };
             let skipped = |reason| Finding::Skipped {
                 site: site.clone(),
@@ -351,6 +371,7 @@ impl<'a> Collector<'a> {
                     kind,
                     style: scalar.style.unwrap_or(ScalarStyle::Plain),
                     in_flow: scalar.in_flow,
+                    platform: None,
                 },
                 reason: SkipReason::NotAnImage(why.clone()),
             });

@@ -247,3 +247,24 @@ fn an_image_shared_with_a_built_service_is_not_pinned() {
         [("app:dev".to_string(), SkipReason::BuiltByCompose)]
     );
 }
+
+#[test]
+fn anchored_or_tagged_key_lines_are_pinned_like_plain_ones() {
+    let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: &img\n        nginx:1.25\n    - image: !!str # a comment\n        'redis:7'\n    - image: *img\n";
+    assert_eq!(images(text), ["nginx:1.25", "redis:7"]);
+    let (_, findings) = scan(text).unwrap().unwrap();
+    let at: Vec<(usize, usize)> = findings
+        .iter()
+        .map(|f| (f.site().line, f.site().column))
+        .collect();
+    assert_eq!(at, [(6, 9), (8, 10)]);
+}
+
+#[test]
+fn an_unclosed_flow_sequence_is_an_error_even_without_images() {
+    let err = scan("apiVersion: v1\nkind: Pod\nspec: [\n").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 4, column 1: while parsing a node, did not find expected node content"
+    );
+}

@@ -398,6 +398,22 @@ fn skip_properties(text: &str, mut at: usize) -> usize {
     }
 }
 
+/// From `at`, past blanks, a comment and line breaks, to the next content.
+fn skip_to_next_content(text: &str, mut at: usize) -> usize {
+    let bytes = text.as_bytes();
+    loop {
+        match bytes.get(at) {
+            Some(b' ' | b'\t' | b'\r' | b'\n') => at += 1,
+            Some(b'#') => {
+                while at < bytes.len() && bytes[at] != b'\n' {
+                    at += 1;
+                }
+            }
+            _ => return at,
+        }
+    }
+}
+
 fn push(tree: &mut Tree, node: Node, start: usize) -> NodeId {
     let end = match &node {
         Node::Scalar(Scalar {
@@ -433,7 +449,12 @@ fn attach(tree: &mut Tree, stack: &mut [Open], id: NodeId) {
 /// The byte range of a scalar's value text, starting the search at the
 /// scalar's event position; `None` when the source text differs from the value.
 fn locate(text: &str, start: usize, value: &str, style: ScalarStyle) -> Option<Range<usize>> {
-    let at = skip_properties(text, start);
+    let mut at = skip_properties(text, start);
+    if at > start && text[start..at].trim_start().starts_with(['&', '!']) {
+        // `image: &img` or `image: !!str` with the value on a later line:
+        // skip the comment and line breaks after the properties.
+        at = skip_to_next_content(text, at);
+    }
     let bytes = text.as_bytes();
     let (from, to) = match style {
         ScalarStyle::Plain => (at, at + value.len()),

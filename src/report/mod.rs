@@ -233,6 +233,22 @@ impl Report {
                         format!("{} {from} to {to}", self.verb()),
                     )
                 },
+                Message::ServicePlatform {
+                    at,
+                    reference,
+                    platform,
+                    requested,
+                } => Record {
+                    reference: Some(reference.clone()),
+                    ..Record::new(
+                        Some(at),
+                        Level::Note,
+                        "service-platform",
+                        format!(
+                            "{reference}: resolved for the service's own platform {platform}, not --platform {requested}"
+                        ),
+                    )
+                },
                 Message::AlreadyPinned { .. }
                 | Message::Ignored { .. }
                 | Message::UpToDate { .. } => continue,
@@ -296,10 +312,7 @@ impl Report {
                 ..Record::new(
                     Some(&v.at),
                     Level::Error,
-                    match v.problem {
-                        digestpin::lifecycle::Problem::NotPinned => "not-pinned",
-                        digestpin::lifecycle::Problem::Latest => "latest-tag",
-                    },
+                    v.problem.rule(),
                     format!("{}: {}", v.reference, v.problem),
                 )
             })
