@@ -161,7 +161,7 @@ pub fn check(files: &[ScannedFile], checker: &Checker) -> Vec<Violation> {
                     {
                         out.push(Violation {
                             at: Location::of(&file.path, site),
-                            reference: site.value.clone(),
+                            reference: printable(&site.value),
                             problem: Problem::CannotPin(reason.clone()),
                         });
                     }
@@ -196,6 +196,17 @@ pub fn check(files: &[ScannedFile], checker: &Checker) -> Vec<Violation> {
         }
     }
     out
+}
+
+/// A value as one line: a block scalar's final line break dropped, other
+/// control characters escaped.
+fn printable(value: &str) -> String {
+    let value = value.trim_end_matches(['\n', '\r']);
+    if value.chars().any(char::is_control) {
+        value.escape_debug().to_string()
+    } else {
+        value.to_string()
+    }
 }
 
 /// Whether `--allow` exempts a value that cannot be pinned. A value that

@@ -319,7 +319,13 @@ impl<'a> Collector<'a> {
                 continue;
             }
             let value = scalar.value.as_str();
-            let at = scalar.span.as_ref().map_or(scalar.start, |s| s.start);
+            let at = match (&scalar.span, scalar.style) {
+                (Some(span), _) => span.start,
+                // A block scalar is placed at its `|` or `>`, on the key's
+                // line, where a `# digestpin:ignore` can go.
+                (None, None) => block_header(self.text, scalar.start),
+                (None, Some(_)) => scalar.start,
+            };
             let (line, column) = (0, 0);
             let site = Site {
                 span: scalar.span.clone().unwrap_or(at..at),
@@ -385,6 +391,32 @@ impl<'a> Collector<'a> {
             (site.line, site.column) = positions.at(site.span.start);
         }
         findings
+    }
+}
+
+/// The offset of the `|` or `>` of the block scalar whose content starts
+/// at `content` (the header is the last non-blank line before it).
+fn block_header(text: &str, content: usize) -> usize {
+    let before = &text[..content.min(text.len())];
+    let mut end = before.len();
+    loop {
+        let Some(break_at) = before[..end].rfind('\n') else {
+            return content;
+        };
+        let start = before[..break_at].rfind('\n').map_or(0, |i| i + 1);
+        let line = &before[start..break_at];
+        let code = line.split(" #").next().unwrap_or(line).trim_end();
+        if code.trim().is_empty() {
+            end = start;
+            if start == 0 {
+                return content;
+            }
+            continue;
+        }
+        return match code.rfind(['|', '>']) {
+            Some(i) => start + i,
+            None => content,
+        };
     }
 }
 

@@ -1,0 +1,626 @@
+//! What detection reads as an image and what the offline gate says about the
+//! rest: values that cannot be pinned fail `check`, custom-resource rules,
+//! invalid YAML reported, alias bombs and large files in linear time, and a
+//! property over mutated real manifests.
+
+mod support;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use digestpin::detect::yaml::{self, Node, NodeId, Tree};
+use digestpin::detect::{self, Finding};
+use digestpin::edit::PinStyle;
+use digestpin::lifecycle;
+use digestpin::pin::{self, PinOptions, ScannedFile};
+use digestpin::registry::{ResolveError, ResolveKey, Resolved};
+use proptest::prelude::*;
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    support::digestpin()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).to_string()
+}
+
+const UNPINNABLE: &str = "\
+apiVersion: v1
+kind: Pod
+spec:
+  containers:
+    - image: >-
+        nginx:1.25
+    - image: Nginx:1.25
+    - image: \"redis\\u003a7\"
+    - image: \"{{ .Values.image }}\"
+    - image: ${IMAGE}
+    - image: Busybox:1 # digestpin:ignore
+    - image: |
+        alpine@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+";
+
+#[test]
+fn check_fails_on_values_it_cannot_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pod.yaml"), UNPINNABLE).unwrap();
+    let out = run(dir.path(), &["check", "pod.yaml"]);
+    assert_eq!(text(&out.stdout), "\
+pod.yaml:5:14: nginx:1.25: not pinned and cannot be pinned: block scalar; pin it by hand
+pod.yaml:7:14: Nginx:1.25: not pinned and cannot be pinned: not an image reference: invalid reference format: repository name (Nginx) must be lowercase
+pod.yaml:8:14: redis:7: not pinned and cannot be pinned: the value is escaped or spans lines in the source; pin it by hand
+");
+    assert_eq!(
+        text(&out.stderr),
+        "3 references need pinning; run `digestpin pin` on these files\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = run(dir.path(), &["--format", "github", "check", "pod.yaml"]);
+    assert_eq!(text(&out.stdout), "\
+::error file=pod.yaml,line=5,col=14,title=digestpin block-scalar::nginx:1.25: not pinned and cannot be pinned: block scalar; pin it by hand
+::error file=pod.yaml,line=7,col=14,title=digestpin invalid-reference::Nginx:1.25: not pinned and cannot be pinned: not an image reference: invalid reference format: repository name (Nginx) must be lowercase
+::error file=pod.yaml,line=8,col=14,title=digestpin needs-escape::redis:7: not pinned and cannot be pinned: the value is escaped or spans lines in the source; pin it by hand
+");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn allow_and_ignore_silence_values_it_cannot_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pod.yaml"), UNPINNABLE).unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "check", "--allow", "nginx", "--allow", "Nginx", "--allow", "redis", "pod.yaml",
+        ],
+    );
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn pin_check_fails_on_a_block_scalar_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.yaml", "b.yaml"] {
+        std::fs::write(
+            dir.path().join(name),
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: >-\n        nginx:1.25\n",
+        )
+        .unwrap();
+    }
+    let out = run(dir.path(), &["pin", "--check", "a.yaml", "b.yaml"]);
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        "a.yaml:5:14: skipped nginx:1.25: block scalar; pin it by hand\n\
+         b.yaml:5:14: skipped nginx:1.25: block scalar; pin it by hand\n\
+         2 references in 2 files: 0 to pin, 0 already pinned, 2 skipped, 0 failed\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // Marked to be left alone: nothing to fail on.
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: >- # digestpin:ignore\n        nginx:1.25\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check", "a.yaml"]);
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn invalid_yaml_is_a_reported_skip_even_without_images() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "apiVersion: v1\nkind: Pod\nspec: [\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check", "bad.yaml"]);
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        "bad.yaml: not valid YAML, skipped: line 4, column 1: while parsing a node, did not find expected node content\n"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn known_kinds_are_left_alone_and_configured_paths_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("resources.yaml"),
+        "\
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImageRepository
+spec:
+  image: ghcr.io/example/app
+---
+apiVersion: shipwright.io/v1beta1
+kind: BuildRun
+spec:
+  output:
+    image: registry.example.com/app:dev
+---
+apiVersion: example.com/v1
+kind: Runner
+spec:
+  runtime: {ref: 'node:22'}
+  image: vm-image-2024
+  steps:
+    - image: python:3.12
+---
+apiVersion: v1
+kind: DeploymentConfig
+spec:
+  template: {spec: {containers: [{image: 'nginx:1.27'}]}}
+",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["list", "resources.yaml"]);
+    assert_eq!(
+        text(&out.stdout),
+        "\
+resources.yaml:4:10\tKubernetes\tskipped\tghcr.io/example/app\t-\t-
+resources.yaml:10:12\tKubernetes\tskipped\tregistry.example.com/app:dev\t-\t-
+resources.yaml:16:10\tKubernetes\tunpinned\tvm-image-2024\tlatest\t-
+resources.yaml:18:14\tKubernetes\tunpinned\tpython\t3.12\t-
+resources.yaml:23:43\tKubernetes\tunpinned\tnginx\t1.27\t-
+"
+    );
+    std::fs::write(
+        dir.path().join(".digestpin.toml"),
+        "\
+[[custom-resources]]
+api-version = \"example.com\"
+kind = \"Runner\"
+images = [\"spec.runtime.ref\"]
+not-images = [\"spec.image\"]
+",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check", "resources.yaml"]);
+    assert_eq!(
+        text(&out.stdout),
+        "\
+resources.yaml:15:19: node:22: not pinned by digest
+resources.yaml:18:14: python:3.12: not pinned by digest
+resources.yaml:23:43: nginx:1.27: not pinned by digest
+"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(dir.path(), &["pin", "--check", "resources.yaml"]);
+    let stderr = text(&out.stderr);
+    let skipped: Vec<&str> = stderr.lines().filter(|l| l.contains("skipped ")).collect();
+    assert_eq!(
+        skipped,
+        [
+            "resources.yaml:4:10: skipped ghcr.io/example/app: not a container image to pull: Flux image automation names a repository to scan; a tag or digest breaks it",
+            "resources.yaml:10:12: skipped registry.example.com/app:dev: not a container image to pull: a Shipwright push destination, not an image to pull",
+            "resources.yaml:16:10: skipped vm-image-2024: not a container image to pull: listed under not-images in the configuration",
+        ]
+    );
+}
+
+#[test]
+fn rules_with_unknown_keys_are_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pod.yaml"), "kind: x\n").unwrap();
+    std::fs::write(
+        dir.path().join(".digestpin.toml"),
+        "[[custom-resources]]\nkind = \"Runner\"\nimage-paths = [\"spec.image\"]\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check", "pod.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "digestpin: error: {}: TOML parse error at line 3, column 1\n  |\n3 | image-paths = [\"spec.image\"]\n  | ^^^^^^^^^^^\nunknown field `image-paths`, expected one of `api-version`, `kind`, `images`, `not-images`\n",
+            dir.path().join(".digestpin.toml").display()
+        )
+    );
+}
+
+/// The shortest of three timings of `f`.
+fn fastest(mut f: impl FnMut()) -> Duration {
+    (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .min()
+        .unwrap()
+}
+
+fn findings(text: &str) -> Vec<Finding> {
+    detect::scan(text).unwrap().unwrap().1
+}
+
+#[test]
+fn alias_and_merge_key_bombs_cost_their_size() {
+    // Ten lines of nested aliases: 10^8 `image` keys once expanded.
+    let mut bomb = vec![
+        "apiVersion: example.com/v1".to_string(),
+        "kind: Bomb".to_string(),
+        "a: &a [{image: \"nginx:1.25\"}, {image: \"redis:7\"}]".to_string(),
+    ];
+    let mut prev = 'a';
+    for name in 'b'..='h' {
+        bomb.push(format!(
+            "{name}: &{name} [{}]",
+            vec![format!("*{prev}"); 10].join(",")
+        ));
+        prev = name;
+    }
+    let bomb = bomb.join("\n") + "\n";
+    assert_eq!(bomb.lines().count(), 10);
+    // A Compose file of merge keys, each merging the previous ten times.
+    let mut merges = vec!["x-a: &a {image: \"nginx:1.25\", restart: always}".to_string()];
+    let mut prev = 'a';
+    for name in 'b'..='i' {
+        merges.push(format!(
+            "x-{name}: &{name} {{<<: [{}]}}",
+            vec![format!("*{prev}"); 10].join(",")
+        ));
+        prev = name;
+    }
+    merges.push(format!(
+        "services: {{s: {{<<: [{}]}}}}",
+        vec![format!("*{prev}"); 10].join(",")
+    ));
+    let merges = merges.join("\n") + "\n";
+    assert!(bomb.len() < 700 && merges.len() < 800, "{bomb}\n{merges}");
+
+    let values = |text: &str| -> Vec<String> {
+        findings(text)
+            .iter()
+            .map(|f| f.site().value.clone())
+            .collect()
+    };
+    assert_eq!(values(&bomb), ["nginx:1.25", "redis:7"]);
+    assert_eq!(values(&merges), ["nginx:1.25"]);
+
+    // Same size without aliases: the bombs cost no more than ordinary text
+    // of their size (expanded, they took minutes).
+    let plain_custom = format!(
+        "apiVersion: example.com/v1\nkind: Plain\n{}",
+        (0..bomb.len() / 40)
+            .map(|i| format!("k{i}: [{{image: \"nginx:1.{i}\"}}, 1]\n"))
+            .collect::<String>()
+    );
+    let plain_compose = format!(
+        "services:\n{}",
+        (0..merges.len() / 30)
+            .map(|i| format!("  s{i}: {{image: \"nginx:1.{i}\"}}\n"))
+            .collect::<String>()
+    );
+    for (bomb, plain) in [(&bomb, &plain_custom), (&merges, &plain_compose)] {
+        let plain_time = fastest(|| {
+            findings(plain);
+        });
+        let bomb_time = fastest(|| {
+            findings(bomb);
+        });
+        assert!(
+            bomb_time < plain_time * 20 + Duration::from_millis(5),
+            "bomb {bomb_time:?}, plain text of its size {plain_time:?}"
+        );
+    }
+}
+
+fn pods(count: usize) -> String {
+    (0..count)
+        .map(|i| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n    - name: c\n      image: nginx:1.{}\n",
+                i % 30
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+#[test]
+fn check_time_is_linear_in_file_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small.yaml");
+    let large = dir.path().join("large.yaml");
+    std::fs::write(&small, pods(2_000)).unwrap();
+    std::fs::write(&large, pods(20_000)).unwrap();
+    let checker = lifecycle::Checker::new(&lifecycle::Policy::default()).unwrap();
+    let time = |path: &PathBuf| {
+        fastest(|| {
+            let (files, messages) = pin::scan(std::slice::from_ref(path));
+            assert!(messages.is_empty());
+            let violations = lifecycle::check(&files, &checker);
+            assert_eq!(violations.len(), files[0].findings.len());
+        })
+    };
+    let small_time = time(&small);
+    let large_time = time(&large);
+    // Ten times the text: linear is about 10, quadratic about 100.
+    let ratio = large_time.as_secs_f64() / small_time.as_secs_f64();
+    assert!(
+        ratio < 30.0,
+        "10x the text took {ratio:.1}x the time ({small_time:?} → {large_time:?})"
+    );
+}
+
+// ---- Mutated real manifests -------------------------------------------------
+
+/// Real manifests: the fixture inputs, and the corpus when
+/// `DIGESTPIN_CORPUS` names one.
+fn manifests() -> &'static [String] {
+    static CACHE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| {
+        let mut texts = Vec::new();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pin");
+        let mut cases: Vec<PathBuf> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().path().join("input.yaml"))
+            .filter(|p| p.is_file())
+            .collect();
+        cases.sort();
+        if let Some(corpus) = std::env::var_os("DIGESTPIN_CORPUS") {
+            let mut found = Vec::new();
+            collect_yaml(Path::new(&corpus), &mut found);
+            found.sort();
+            cases.extend(found.into_iter().take(400));
+        }
+        for case in cases {
+            if let Ok(text) = std::fs::read_to_string(&case)
+                && text.len() < 64 * 1024
+                && detect::scan(&text).is_ok_and(|s| s.is_some())
+            {
+                texts.push(text);
+            }
+        }
+        assert!(texts.len() >= 8, "too few manifests to mutate");
+        texts
+    })
+}
+
+fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            if entry.file_name() != ".git" {
+                collect_yaml(&path, out);
+            }
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+        {
+            out.push(path);
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Insert(prop::sample::Index, &'static str),
+    Delete(prop::sample::Index, usize),
+    DuplicateLine(prop::sample::Index),
+    SwapLines(prop::sample::Index, prop::sample::Index),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let snippets = prop::sample::select(vec![
+        " ",
+        "\n",
+        "  ",
+        ":",
+        ": ",
+        "- ",
+        "#",
+        " # c",
+        "&a ",
+        "*a",
+        "'",
+        "\"",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        "|",
+        ">-\n  ",
+        "!!str ",
+        "<<: *a\n",
+        "image: x:1\n",
+        "\t",
+        "é",
+        "${V}",
+        "{{",
+        "@sha256:",
+        "---\n",
+    ]);
+    prop_oneof![
+        (any::<prop::sample::Index>(), snippets).prop_map(|(i, s)| Mutation::Insert(i, s)),
+        (any::<prop::sample::Index>(), 1..6usize).prop_map(|(i, n)| Mutation::Delete(i, n)),
+        any::<prop::sample::Index>().prop_map(Mutation::DuplicateLine),
+        (any::<prop::sample::Index>(), any::<prop::sample::Index>())
+            .prop_map(|(a, b)| Mutation::SwapLines(a, b)),
+    ]
+}
+
+fn boundary(text: &str, index: &prop::sample::Index) -> usize {
+    let mut at = index.index(text.len() + 1);
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn mutate(text: &str, mutation: &Mutation) -> String {
+    match mutation {
+        Mutation::Insert(i, snippet) => {
+            let at = boundary(text, i);
+            format!("{}{snippet}{}", &text[..at], &text[at..])
+        }
+        Mutation::Delete(i, n) => {
+            let at = boundary(text, i);
+            let mut end = (at + n).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            format!("{}{}", &text[..at], &text[end..])
+        }
+        Mutation::DuplicateLine(i) => {
+            let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+            if !lines.is_empty() {
+                let at = i.index(lines.len());
+                lines.insert(at, lines[at]);
+            }
+            lines.concat()
+        }
+        Mutation::SwapLines(a, b) => {
+            let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+            if !lines.is_empty() {
+                let (a, b) = (a.index(lines.len()), b.index(lines.len()));
+                lines.swap(a, b);
+            }
+            lines.concat()
+        }
+    }
+}
+
+fn resolutions(file: &ScannedFile) -> BTreeMap<ResolveKey, Result<Resolved, ResolveError>> {
+    let mut map = BTreeMap::new();
+    for finding in &file.findings {
+        if let Finding::Image { reference, .. } = finding {
+            let key = pin::resolve_key(reference, None);
+            map.insert(
+                key,
+                Ok(Resolved {
+                    digest: format!("sha256:{}", "c".repeat(64)),
+                    media_type: "application/vnd.oci.image.index.v1+json".into(),
+                }),
+            );
+        }
+    }
+    map
+}
+
+/// Compares two trees node by node. Scalars must be equal, except the old
+/// file's image values, which must have become a pin of the same name.
+struct Compare<'a> {
+    old: &'a Tree,
+    new: &'a Tree,
+    /// Old image value start offset → the reference's name.
+    images: BTreeMap<usize, String>,
+    seen: HashSet<(NodeId, NodeId)>,
+}
+
+impl Compare<'_> {
+    fn node(&mut self, a: NodeId, b: NodeId) -> Result<(), String> {
+        if !self.seen.insert((a, b)) {
+            return Ok(());
+        }
+        match (&self.old.nodes[a], &self.new.nodes[b]) {
+            (Node::Scalar(x), Node::Scalar(y)) => {
+                let at = x.span.as_ref().map_or(x.start, |s| s.start);
+                match self.images.get(&at) {
+                    Some(name) => {
+                        let pinned = y.value.starts_with(name.as_str())
+                            && y.value.contains("@sha256:")
+                            && y.style == x.style;
+                        pinned
+                            .then_some(())
+                            .ok_or_else(|| format!("image `{}` became `{}`", x.value, y.value))
+                    }
+                    None if x.value == y.value && x.style == y.style => Ok(()),
+                    None => Err(format!("scalar `{}` became `{}`", x.value, y.value)),
+                }
+            }
+            (Node::Sequence(x), Node::Sequence(y)) if x.len() == y.len() => {
+                for (&p, &q) in x.iter().zip(y) {
+                    self.node(p, q)?;
+                }
+                Ok(())
+            }
+            (Node::Mapping(x), Node::Mapping(y)) if x.len() == y.len() => {
+                for (&(k1, v1), &(k2, v2)) in x.iter().zip(y) {
+                    self.node(k1, k2)?;
+                    self.node(v1, v2)?;
+                }
+                Ok(())
+            }
+            (x, y) => Err(format!("{x:?} became {y:?}")),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// No panic on a mutated manifest; every file the planner would write
+    /// parses to the same tree as the original except its image values.
+    #[test]
+    fn mutated_manifests_never_panic_and_writes_change_only_images(
+        pick in any::<prop::sample::Index>(),
+        mutations in prop::collection::vec(mutation(), 1..4),
+        tag_digest in any::<bool>(),
+    ) {
+        let texts = manifests();
+        let mut text = texts[pick.index(texts.len())].clone();
+        for m in &mutations {
+            text = mutate(&text, m);
+        }
+        let Ok(Some((kind, found))) = detect::scan(&text) else {
+            return Ok(());
+        };
+        let file = ScannedFile {
+            path: PathBuf::from("mutated.yaml"),
+            text: text.clone(),
+            kind,
+            findings: found,
+        };
+        let _ = lifecycle::check(
+            std::slice::from_ref(&file),
+            &lifecycle::Checker::new(&lifecycle::Policy::default()).unwrap(),
+        );
+        let _ = lifecycle::list(std::slice::from_ref(&file));
+        let options = PinOptions {
+            style: if tag_digest { PinStyle::TagDigest } else { PinStyle::Comment },
+            platform: None,
+        };
+        let outcome = pin::plan_with(std::slice::from_ref(&file), &resolutions(&file), &options);
+        for change in &outcome.changes {
+            let old = yaml::parse(&change.original).unwrap();
+            let new = yaml::parse(&change.updated)
+                .map_err(|e| TestCaseError::fail(format!("pinned text does not parse: {e}\n{}", change.updated)))?;
+            prop_assert_eq!(old.documents.len(), new.documents.len());
+            let images = file
+                .findings
+                .iter()
+                .filter_map(|f| match f {
+                    Finding::Image { site, reference } => {
+                        Some((site.span.start, reference.name().to_string()))
+                    }
+                    Finding::Skipped { .. } => None,
+                })
+                .collect();
+            let mut compare = Compare { old: &old, new: &new, images, seen: HashSet::new() };
+            for (&a, &b) in old.documents.iter().zip(&new.documents) {
+                compare
+                    .node(a, b)
+                    .map_err(|e| TestCaseError::fail(format!("{e}\n--- before\n{}\n--- after\n{}", change.original, change.updated)))?;
+            }
+        }
+    }
+}
