@@ -341,7 +341,8 @@ impl<'a> Collector<'a> {
                 site: site.clone(),
                 reason,
             };
-            let finding = if is_templated(value) {
+            // `ko://…` names an import path that ko builds and fills in.
+            let finding = if is_templated(value) || value.starts_with("ko://") {
                 skipped(SkipReason::Templated)
             } else if scalar.style.is_none() {
                 skipped(SkipReason::BlockScalar)
