@@ -231,6 +231,55 @@ fn rules_with_unknown_keys_are_an_error() {
     );
 }
 
+#[test]
+fn a_compose_service_platform_wins_and_the_output_says_so() {
+    let registry = support::plain();
+    registry.seed_index("detect/edge", "1", "detect/edge:1");
+    registry.seed_index("detect/cache", "1", "detect/cache:1");
+    let arm = registry.platform_digest("detect/edge", "1", "linux/arm64");
+    let amd = registry.platform_digest("detect/cache", "1", "linux/amd64");
+    let host = registry.host();
+    let dir = tempfile::tempdir().unwrap();
+    let input = format!(
+        "services:\n  edge:\n    image: {host}/detect/edge:1\n    platform: linux/arm64\n  cache:\n    image: {host}/detect/cache:1\n"
+    );
+    std::fs::write(dir.path().join("compose.yaml"), &input).unwrap();
+    // A second file, so that every count in the summary is plural.
+    std::fs::write(
+        dir.path().join("other.yaml"),
+        format!("services:\n  cache:\n    image: {host}/detect/cache:1\n"),
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "pin",
+            "--loopback-only",
+            "--platform",
+            "linux/amd64",
+            "compose.yaml",
+            "other.yaml",
+        ],
+    );
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "compose.yaml:3:12: {host}/detect/edge:1: resolved for the service's own platform linux/arm64, not --platform linux/amd64\n\
+             compose.yaml:3:12: pinned {host}/detect/edge:1 to {arm}\n\
+             compose.yaml:6:12: pinned {host}/detect/cache:1 to {amd}\n\
+             other.yaml:3:12: pinned {host}/detect/cache:1 to {amd}\n\
+             3 references in 2 files: 3 pinned, 0 already pinned, 0 skipped, 0 failed; 2 files changed\n"
+        )
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        format!(
+            "services:\n  edge:\n    image: {host}/detect/edge@{arm} # 1\n    platform: linux/arm64\n  cache:\n    image: {host}/detect/cache@{amd} # 1\n"
+        )
+    );
+}
+
 /// The shortest of three timings of `f`.
 fn fastest(mut f: impl FnMut()) -> Duration {
     (0..3)

@@ -268,3 +268,58 @@ fn an_unclosed_flow_sequence_is_an_error_even_without_images() {
         "line 4, column 1: while parsing a node, did not find expected node content"
     );
 }
+
+#[test]
+fn compose_service_platforms_are_kept_with_their_image() {
+    let text = "x-img: &img redis:7\nservices:\n  a:\n    image: alpine:3\n    platform: linux/arm64\n  b:\n    image: busybox:1\n  c:\n    image: *img\n    platform: linux/arm64\n  d:\n    image: *img\n    platform: linux/amd64\n";
+    let (_, findings) = scan(text).unwrap().unwrap();
+    let platforms: Vec<(&str, Option<&str>)> = findings
+        .iter()
+        .map(|f| (f.site().value.as_str(), f.site().platform.as_deref()))
+        .collect();
+    // Services sharing a value disagree: no service platform for it.
+    assert_eq!(
+        platforms,
+        [
+            ("redis:7", None),
+            ("alpine:3", Some("linux/arm64")),
+            ("busybox:1", None)
+        ]
+    );
+}
+
+#[test]
+fn known_kinds_are_skipped_with_their_reason_and_ko_paths_are_templated() {
+    let text = "\
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImagePolicy
+spec: {image: ghcr.io/a/b}
+---
+apiVersion: infrastructure.cluster.x-k8s.io/v1beta1
+kind: AWSMachineTemplate
+spec: {template: {spec: {image: {id: ami-1}, sidecar: {image: 'x:1'}}}}
+---
+apiVersion: v1
+kind: Pod
+spec: {containers: [{image: 'ko://example.com/cmd/app'}]}
+";
+    assert!(images(text).is_empty());
+    let vm = "a Cluster API machine image, not a container image".to_string();
+    assert_eq!(
+        skipped(text),
+        [
+            (
+                "ghcr.io/a/b".to_string(),
+                SkipReason::NotAnImage(
+                    "Flux image automation names a repository to scan; a tag or digest breaks it"
+                        .to_string()
+                )
+            ),
+            ("x:1".to_string(), SkipReason::NotAnImage(vm)),
+            (
+                "ko://example.com/cmd/app".to_string(),
+                SkipReason::Templated
+            ),
+        ]
+    );
+}
