@@ -673,3 +673,38 @@ proptest! {
         }
     }
 }
+
+/// The oracle of the property above rejects what it must.
+#[test]
+fn the_tree_comparison_rejects_changes_outside_image_values() {
+    let old_text =
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: a\n      image: nginx:1.25\n";
+    let compare = |new_text: &str| {
+        let old = yaml::parse(old_text).unwrap();
+        let new = yaml::parse(new_text).unwrap();
+        let images = findings(old_text)
+            .iter()
+            .map(|f| (f.site().span.start, "nginx".to_string()))
+            .collect();
+        let mut compare = Compare {
+            old: &old,
+            new: &new,
+            images,
+            seen: HashSet::new(),
+        };
+        compare.node(old.documents[0], new.documents[0])
+    };
+    let digest = format!("sha256:{}", "c".repeat(64));
+    assert_eq!(
+        compare(&old_text.replace("nginx:1.25", &format!("nginx@{digest} # 1.25"))),
+        Ok(())
+    );
+    assert_eq!(
+        compare(&old_text.replace("name: a", "name: b")),
+        Err("scalar `a` became `b`".to_string())
+    );
+    assert_eq!(
+        compare(&old_text.replace("nginx:1.25", "redis@sha256:1")),
+        Err("image `nginx:1.25` became `redis@sha256:1`".to_string())
+    );
+}
