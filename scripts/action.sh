@@ -151,6 +151,7 @@ if [ "$changed_only" = true ]; then
     git cat-file -e "$base_sha^{commit}" 2>/dev/null && git cat-file -e "$head_sha^{commit}" 2>/dev/null
   }
   have_commits || git_authed fetch -q --no-tags --depth=1 origin "$base_sha" "$head_sha" || true
+  : >"$work/git.err"
   if have_commits &&
     git diff -z --no-renames --name-only --diff-filter=ACMRT "$base_sha" "$head_sha" -- "${paths[@]}" >"$work/changed" 2>"$work/git.err"; then
     changed_files=()
