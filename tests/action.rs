@@ -322,10 +322,13 @@ mod git_http {
 
     use base64::Engine as _;
 
+    /// Per request: the request line and its Authorization headers.
+    pub type Log = Mutex<Vec<(String, Vec<String>)>>;
+
     pub struct Server {
         pub url: String,
         /// Per request: the request line and its Authorization headers.
-        pub requests: Arc<Mutex<Vec<(String, Vec<String>)>>>,
+        pub requests: Arc<Log>,
     }
 
     pub fn basic(token: &str) -> String {
@@ -349,8 +352,6 @@ mod git_http {
         });
         Server { url, requests }
     }
-
-    type Log = Mutex<Vec<(String, Vec<String>)>>;
 
     fn serve(stream: TcpStream, root: &PathBuf, expected: &str, log: &Log) {
         let mut reader = BufReader::new(stream.try_clone().unwrap());
