@@ -125,8 +125,9 @@ if [ -n "${INPUT_TOKEN-}" ] && origin=$(git remote get-url origin 2>/dev/null) &
 fi
 # git with the token (when it applies), never prompting, its messages escaped.
 git_authed() {
-  local status=0
-  GIT_TERMINAL_PROMPT=0 DIGESTPIN_GIT_TOKEN=${INPUT_TOKEN-} git "${git_auth[@]}" "$@" 2>"$work/git.err" || status=$?
+  local status=0 token=''
+  [ ${#git_auth[@]} -eq 0 ] || token=${INPUT_TOKEN-}
+  GIT_TERMINAL_PROMPT=0 DIGESTPIN_GIT_TOKEN=$token git "${git_auth[@]}" "$@" 2>"$work/git.err" || status=$?
   escape_lines <"$work/git.err" >&2
   return "$status"
 }

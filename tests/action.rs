@@ -583,17 +583,31 @@ fn logging_git(dir: &Path, log: &Path) -> PathBuf {
 #[test]
 fn commit_mode_pushes_with_the_token_whether_or_not_checkout_persisted_credentials() {
     const TOKEN: &str = "ghs_input-token-for-the-test";
-    for persisted in [false, true] {
+    // Not persisted; persisted in .git/config (actions/checkout up to v5);
+    // persisted in a file that .git/config includes for this git directory
+    // (v6).
+    for persisted in ["no", "config", "included"] {
         let pr = pull_request(false);
         let server = git_http::start(pr.remote.parent().unwrap(), TOKEN);
         let origin = format!("{}/remote.git", server.url);
         git(&pr.work, &["remote", "set-url", "origin", &origin]);
-        if persisted {
-            // What actions/checkout persists (with an older token here, so
-            // that a header that got through would be refused).
-            let header = format!("AUTHORIZATION: {}", git_http::basic("ghs_stale"));
-            let key = format!("http.{}/.extraheader", server.url);
-            git(&pr.work, &["config", "--local", &key, &header]);
+        // What actions/checkout persists (with an older token here, so
+        // that a header that got through would be refused).
+        let header = format!("AUTHORIZATION: {}", git_http::basic("ghs_stale"));
+        let key = format!("http.{}/.extraheader", server.url);
+        match persisted {
+            "config" => {
+                git(&pr.work, &["config", "--local", &key, &header]);
+            }
+            "included" => {
+                let file = pr.event.with_file_name("git-credentials.gitconfig");
+                let file = file.to_str().unwrap();
+                git(&pr.work, &["config", "--file", file, &key, &header]);
+                let gitdir = pr.work.join(".git");
+                let include = format!("includeIf.gitdir:{}.path", gitdir.display());
+                git(&pr.work, &["config", "--local", &include, file]);
+            }
+            _ => {}
         }
         let log = pr.event.with_file_name("git-commands.log");
         let bin = logging_git(pr.event.parent().unwrap(), &log);
@@ -635,10 +649,10 @@ fn commit_mode_pushes_with_the_token_whether_or_not_checkout_persisted_credentia
         // The token is on no git command line (process listings show them).
         let commands = std::fs::read_to_string(&log).unwrap();
         let push = commands.lines().last().unwrap();
-        let reset = if persisted {
-            format!("-c http.{}/.extraheader= ", server.url)
-        } else {
+        let reset = if persisted == "no" {
             String::new()
+        } else {
+            format!("-c http.{}/.extraheader= ", server.url)
         };
         assert_eq!(
             push,
