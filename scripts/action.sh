@@ -7,10 +7,39 @@
 # pins, commits and pushes to the pull request's branch.
 set -euo pipefail
 
+# GitHub reads workflow commands from every line a step prints, on standard
+# output and standard error. Every line this script prints that carries
+# repository data (file and branch names, messages of git and digestpin) goes
+# through `escape`: `%`, CR and LF as GitHub documents for command data, the
+# legacy `##[` command syntax, and a `:` that would start the line's text (a
+# command begins with `::` after blanks), so no such line can start a
+# command. Annotations come from `digestpin --format github` alone.
+escape() {
+  local s=$1
+  s=${s//'%'/%25}
+  s=${s//$'\r'/%0D}
+  s=${s//$'\n'/%0A}
+  s=${s//'##['/'#%23['}
+  if [[ $s =~ ^([[:space:]]*): ]]; then
+    s="${BASH_REMATCH[1]}%3A${s:${#BASH_REMATCH[0]}}"
+  fi
+  printf '%s\n' "$s"
+}
+# Each line of standard input, escaped.
+escape_lines() {
+  local line
+  while IFS= read -r line || [ -n "$line" ]; do
+    escape "$line"
+  done
+}
+
 mode=${INPUT_MODE:-check}
 case $mode in
   check | diff | commit) ;;
-  *) echo "::error title=digestpin::mode must be check, diff or commit"; exit 2 ;;
+  *)
+    echo "::error title=digestpin::mode must be check, diff or commit, not $(escape "$mode")"
+    exit 2
+    ;;
 esac
 action_path=${DIGESTPIN_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}
 summary=${GITHUB_STEP_SUMMARY:-/dev/null}
@@ -43,7 +72,7 @@ binary() {
       echo "$work/digestpin"
       return
     fi
-    echo "::warning title=digestpin::no release binary v${INPUT_VERSION} for this runner; building from source" >&2
+    echo "::warning title=digestpin::$(escape "no release binary v${INPUT_VERSION} for this runner; building from source")" >&2
   fi
   cargo build --release --locked --quiet --manifest-path "$action_path/Cargo.toml" >&2
   echo "$action_path/target/release/digestpin"
@@ -67,7 +96,7 @@ PY
 }
 is_pr=false
 case $event in pull_request | pull_request_target) is_pr=true ;; esac
-base_sha= head_sha= head_ref= head_repo= base_repo=
+base_sha='' head_sha='' head_ref='' head_repo='' base_repo=''
 if $is_pr; then
   base_sha=$(pr_field pull_request.base.sha)
   head_sha=$(pr_field pull_request.head.sha)
@@ -76,6 +105,33 @@ if $is_pr; then
   base_repo=$(pr_field pull_request.base.repo.full_name)
 fi
 
+# Git over HTTPS with the token, for fetching the base commit and pushing.
+# The token never appears on a command line (process listings show those): a
+# credential helper reads it from the environment of the one git command that
+# needs it. Extra headers that actions/checkout persisted (its
+# `http.<server>/.extraheader` AUTHORIZATION, in .git/config or in a file
+# included from there) are reset for that command, so exactly one
+# Authorization header is sent whether or not checkout persisted credentials
+# (GitHub rejects two). Only for an origin on this GitHub server.
+server=${GITHUB_SERVER_URL:-https://github.com}
+git_auth=()
+if [ -n "${INPUT_TOKEN-}" ] && origin=$(git remote get-url origin 2>/dev/null) &&
+  [[ $origin == "$server"/* ]]; then
+  while IFS= read -r key; do
+    git_auth+=(-c "$key=")
+  done < <(git config --includes --name-only --get-regexp '^http\.(.*\.)?extraheader$' | sort -u)
+  # shellcheck disable=SC2016 # expanded by the helper's shell, not here
+  git_auth+=(-c credential.helper= -c 'credential.helper=!f() { test "$1" = get || exit 0; echo username=x-access-token; echo "password=$DIGESTPIN_GIT_TOKEN"; }; f')
+fi
+# git with the token (when it applies), never prompting, its messages escaped.
+git_authed() {
+  local status=0 token=''
+  [ ${#git_auth[@]} -eq 0 ] || token=${INPUT_TOKEN-}
+  GIT_TERMINAL_PROMPT=0 DIGESTPIN_GIT_TOKEN=$token git "${git_auth[@]}" "$@" 2>"$work/git.err" || status=$?
+  escape_lines <"$work/git.err" >&2
+  return "$status"
+}
+
 # What to scan.
 set -f
 # shellcheck disable=SC2206 # paths are split on blanks, without globbing
@@ -83,28 +139,45 @@ paths=(${INPUT_PATHS:-.})
 set +f
 changed_only=${INPUT_CHANGED_ONLY:-auto}
 [ "$changed_only" = auto ] && changed_only=$is_pr
-targets=()
+targets=("${paths[@]}")
+scope="every path given (\`paths\`)"
 if [ "$changed_only" = true ]; then
   if [ -z "$base_sha" ] || [ -z "$head_sha" ]; then
     echo "::error title=digestpin::changed-only needs a pull_request event with base and head commits"
     exit 2
   fi
-  git fetch -q --no-tags --depth=1 origin "$base_sha" "$head_sha" 2>/dev/null || true
-  while IFS= read -r -d '' file; do
-    case $file in *.yaml | *.yml) [ -f "$file" ] && targets+=("$file") ;; esac
-  done < <(git diff -z --name-only --diff-filter=ACMRT "$base_sha" "$head_sha" -- "${paths[@]}")
-  if [ ${#targets[@]} -eq 0 ]; then
-    {
-      echo "## digestpin"
-      echo
-      echo "No YAML file changed in this pull request."
-    } >>"$summary"
-    echo "changed-files=[]" >>"$output"
-    echo "pins=[]" >>"$output"
-    exit 0
+  # The files the pull request changes, from base to head. When either commit
+  # cannot be had or the diff fails, fail closed: scan every path, and say so.
+  have_commits() {
+    git cat-file -e "$base_sha^{commit}" 2>/dev/null && git cat-file -e "$head_sha^{commit}" 2>/dev/null
+  }
+  have_commits || git_authed fetch -q --no-tags --depth=1 origin "$base_sha" "$head_sha" || true
+  : >"$work/git.err"
+  if have_commits &&
+    git diff -z --no-renames --name-only --diff-filter=ACMRT "$base_sha" "$head_sha" -- "${paths[@]}" >"$work/changed" 2>"$work/git.err"; then
+    changed_files=()
+    shopt -s nocasematch
+    while IFS= read -r -d '' file; do
+      case $file in *.yaml | *.yml | *.json) [ -f "$file" ] && changed_files+=("$file") ;; esac
+    done <"$work/changed"
+    shopt -u nocasematch
+    if [ ${#changed_files[@]} -eq 0 ]; then
+      {
+        echo "## digestpin"
+        echo
+        echo "No YAML or JSON file changed in this pull request."
+      } >>"$summary"
+      echo "changed-files=[]" >>"$output"
+      echo "pins=[]" >>"$output"
+      exit 0
+    fi
+    targets=("${changed_files[@]}")
+    scope="the files this pull request changes"
+  else
+    [ -s "$work/git.err" ] && escape_lines <"$work/git.err" >&2
+    echo "::warning title=digestpin::$(escape "cannot diff the base commit $base_sha with the head $head_sha (fetch them, e.g. actions/checkout with fetch-depth: 0); scanning every path instead of the changed files")"
+    scope="every path given: the changed files could not be found (the base commit $base_sha could not be fetched or diffed)"
   fi
-else
-  targets=("${paths[@]}")
 fi
 
 global=()
@@ -128,16 +201,37 @@ auths = config.setdefault("auths", {})
 if "ghcr.io" not in auths and "ghcr.io" not in config.get("credHelpers", {}):
     token = os.environ["INPUT_TOKEN"]
     auths["ghcr.io"] = {"auth": base64.b64encode(f"x-access-token:{token}".encode()).decode()}
-json.dump(config, open(target, "w"))
+fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+with os.fdopen(fd, "w") as out:
+    json.dump(config, out)
 PY
   export DOCKER_CONFIG="$work/docker"
 fi
 
+# digestpin, its standard error escaped (it names files and references).
+digestpin() {
+  local status=0
+  "$bin" "$@" 2>"$work/digestpin.err" || status=$?
+  escape_lines <"$work/digestpin.err" >&2
+  return "$status"
+}
+
+# Annotations on the references that failed to resolve, by the CLI's own
+# `--format github` (a dry run, after the real one: it writes nothing). Only
+# the annotations are kept; the job summary has the diff.
+annotate_failures() {
+  local failed
+  failed=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])).get("summary") or {}; print(s.get("failed", 0) + s.get("file_errors", 0))' "$work/pin.json")
+  [ "$failed" -gt 0 ] || return 0
+  digestpin "${global[@]}" --format github pin --diff "${pin_args[@]}" -- "${targets[@]}" >"$work/failures" || true
+  grep '^::error ' "$work/failures" || true
+}
+
 # Outputs and summary from a `--format json` document.
 report() {
-  python3 - "$1" "$2" "$output" "$summary" <<'PY'
+  python3 - "$1" "$2" "$3" "$output" "$summary" <<'PY'
 import json, sys
-document, heading, output, summary = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+document, heading, scope, output, summary = sys.argv[1:6]
 doc = json.load(open(document))
 records = doc.get("records", [])
 pins = [
@@ -145,19 +239,12 @@ pins = [
     for r in records if r.get("rule") in ("pinned", "rewritten")
 ]
 failures = [r for r in records if r.get("level") == "error"]
-for r in failures:
-    props = [f"file={r['path'].removeprefix('./')}"] if r.get("path") else []
-    props += [f"line={r['line']}"] if r.get("line") else []
-    props += [f"col={r['column']}"] if r.get("column") else []
-    props.append("title=digestpin")
-    message = r["message"].replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    print(f"::error {','.join(props)}::{message}")
 with open(output, "a") as out:
     out.write("changed-files=" + json.dumps(doc.get("changed_files", [])) + "\n")
     out.write("pins=" + json.dumps(pins) + "\n")
 s = doc.get("summary") or {}
 with open(summary, "a") as out:
-    out.write(f"## digestpin\n\n{heading}\n\n")
+    out.write(f"## digestpin\n\n{heading}\n\nScanned: {scope}.\n\n")
     out.write(f"{s.get('references', 0)} references in {s.get('files', 0)} files: "
               f"{len(pins)} to pin, {s.get('already_pinned', 0)} already pinned, "
               f"{s.get('skipped', 0)} skipped, {s.get('failed', 0)} failed.\n\n")
@@ -176,9 +263,9 @@ case $mode in
   check | diff)
     status=0
     # Annotations on each unpinned reference.
-    "$bin" "${global[@]}" --format github check -- "${targets[@]}" || status=$?
+    digestpin "${global[@]}" --format github check -- "${targets[@]}" || status=$?
     pin_status=0
-    "$bin" "${global[@]}" --format json pin --diff "${pin_args[@]}" -- "${targets[@]}" >"$work/pin.json" || pin_status=$?
+    digestpin "${global[@]}" --format json pin --diff "${pin_args[@]}" -- "${targets[@]}" >"$work/pin.json" || pin_status=$?
     if [ "$mode" = check ]; then
       heading="References not pinned by digest fail this check; the diff below pins them (\`digestpin pin\`)."
     else
@@ -186,7 +273,8 @@ case $mode in
       changed=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["changed_files"]))' "$work/pin.json")
       [ "$changed" -gt 0 ] && [ "$status" -eq 0 ] && status=1
     fi
-    report "$work/pin.json" "$heading"
+    report "$work/pin.json" "$heading" "$scope"
+    annotate_failures
     [ "$pin_status" -eq 2 ] && status=2
     exit "$status"
     ;;
@@ -203,7 +291,7 @@ case $mode in
     fi
     if ! git symbolic-ref -q HEAD >/dev/null; then
       if [ -n "$head_ref" ]; then
-        git checkout -q -B "$head_ref" "${head_sha:-HEAD}"
+        git checkout -q -B "$head_ref" "${head_sha:-HEAD}" 2>&1 | escape_lines >&2
       else
         echo "::error title=digestpin::commit mode needs a branch checked out (actions/checkout with ref: \${{ github.head_ref }})"
         exit 2
@@ -213,20 +301,16 @@ case $mode in
     git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
     before=$(git rev-parse HEAD)
     status=0
-    "$bin" "${global[@]}" --format json pin --commit "${pin_args[@]}" -- "${targets[@]}" >"$work/pin.json" || status=$?
+    digestpin "${global[@]}" --format json pin --commit "${pin_args[@]}" -- "${targets[@]}" >"$work/pin.json" || status=$?
     branch=${head_ref:-$(git symbolic-ref --short HEAD)}
     after=$(git rev-parse HEAD)
     if [ "$after" != "$before" ]; then
-      push=(git)
-      if [ -n "${INPUT_TOKEN-}" ] && git remote get-url origin | grep -q '^https://github.com/'; then
-        basic=$(printf 'x-access-token:%s' "$INPUT_TOKEN" | base64 | tr -d '\n')
-        push+=(-c "http.https://github.com/.extraheader=AUTHORIZATION: basic $basic")
-      fi
-      "${push[@]}" push -q origin "HEAD:refs/heads/$branch"
-      report "$work/pin.json" "Pinned and pushed commit \`$after\` to \`$branch\`:"
+      git_authed push -q origin "HEAD:refs/heads/$branch"
+      report "$work/pin.json" "Pinned and pushed commit \`$after\` to \`$branch\`:" "$scope"
     else
-      report "$work/pin.json" "Nothing to pin."
+      report "$work/pin.json" "Nothing to pin." "$scope"
     fi
+    annotate_failures
     exit "$status"
     ;;
 esac

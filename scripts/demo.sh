@@ -9,9 +9,12 @@ bash scripts/install-test-deps.sh --registry-only
 cargo build --quiet
 
 work=$(mktemp -d)
-registry_pid=
+registry_pid=''
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null || true
+  if [ -n "$registry_pid" ]; then
+    kill "$registry_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -120,6 +120,11 @@ struct Run {
 }
 
 fn run_action(pr: &PullRequest, mode: &str) -> Run {
+    run_action_with(pr, mode, &[])
+}
+
+/// `run_action` with more (or other) environment variables.
+fn run_action_with(pr: &PullRequest, mode: &str, env: &[(&str, &std::ffi::OsStr)]) -> Run {
     let outputs = pr.event.with_file_name("github_output");
     let summary = pr.event.with_file_name("step_summary");
     std::fs::write(&outputs, "").unwrap();
@@ -141,6 +146,7 @@ fn run_action(pr: &PullRequest, mode: &str) -> Run {
         .env("DIGESTPIN_LOOPBACK_ONLY", "1")
         .env("DOCKER_CONFIG", pr.event.with_file_name("docker"))
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     Run {
@@ -299,5 +305,429 @@ fn action_yml_validates_against_the_github_action_schema() {
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A git smart-HTTP server on 127.0.0.1 in front of `git http-backend`, that
+/// wants one `Authorization: Basic x-access-token:<token>` header on every
+/// request, answers 401 without it and 400 to a request carrying two (as
+/// GitHub does, actions/checkout#162). It records every request's
+/// Authorization headers.
+mod git_http {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::{TcpListener, TcpStream};
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
+
+    use base64::Engine as _;
+
+    /// Per request: the request line and its Authorization headers.
+    pub type Log = Mutex<Vec<(String, Vec<String>)>>;
+
+    pub struct Server {
+        pub url: String,
+        /// Per request: the request line and its Authorization headers.
+        pub requests: Arc<Log>,
+    }
+
+    pub fn basic(token: &str) -> String {
+        let credentials = format!("x-access-token:{token}");
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials)
+        )
+    }
+
+    pub fn start(root: &Path, token: &str) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (root, expected, log) = (root.to_path_buf(), basic(token), requests.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (root, expected, log) = (root.clone(), expected.clone(), log.clone());
+                std::thread::spawn(move || serve(stream, &root, &expected, &log));
+            }
+        });
+        Server { url, requests }
+    }
+
+    fn serve(stream: TcpStream, root: &PathBuf, expected: &str, log: &Log) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut stream = stream;
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let request_line = request_line.trim_end().to_string();
+        let mut headers: Vec<(String, String)> = Vec::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let (name, value) = line.split_once(':').unwrap();
+            headers.push((name.to_ascii_lowercase(), value.trim().to_string()));
+        }
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        if header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
+        }
+        let mut body = Vec::new();
+        if let Some(length) = header("content-length") {
+            body.resize(length.parse().unwrap(), 0);
+            reader.read_exact(&mut body).unwrap();
+        } else if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+            loop {
+                let mut size = String::new();
+                reader.read_line(&mut size).unwrap();
+                let size = usize::from_str_radix(size.trim(), 16).unwrap();
+                let mut chunk = vec![0; size + 2];
+                reader.read_exact(&mut chunk).unwrap();
+                if size == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..size]);
+            }
+        }
+        let authorizations: Vec<String> = headers
+            .iter()
+            .filter(|(n, _)| n == "authorization")
+            .map(|(_, v)| v.clone())
+            .collect();
+        log.lock()
+            .unwrap()
+            .push((request_line.clone(), authorizations.clone()));
+        let respond = |stream: &mut TcpStream, status: &str, extra: &str, body: &[u8]| {
+            let head = format!(
+                "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(body).unwrap();
+        };
+        match authorizations.as_slice() {
+            [] => {
+                return respond(
+                    &mut stream,
+                    "401 Unauthorized",
+                    "WWW-Authenticate: Basic realm=\"test\"\r\n",
+                    b"",
+                );
+            }
+            [one] if one.eq_ignore_ascii_case(expected) => {}
+            [_] => return respond(&mut stream, "403 Forbidden", "", b"bad credentials\n"),
+            _ => {
+                return respond(
+                    &mut stream,
+                    "400 Bad Request",
+                    "",
+                    b"duplicate header: Authorization\n",
+                );
+            }
+        }
+        let mut parts = request_line.split(' ');
+        let method = parts.next().unwrap();
+        let target = parts.next().unwrap();
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let mut command = Command::new("git");
+        command
+            .arg("http-backend")
+            .env("GIT_PROJECT_ROOT", root)
+            .env("GIT_HTTP_EXPORT_ALL", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("PATH_INFO", path)
+            .env("QUERY_STRING", query)
+            .env("REQUEST_METHOD", method)
+            .env("REMOTE_USER", "x-access-token")
+            .env("REMOTE_ADDR", "127.0.0.1")
+            .env("CONTENT_LENGTH", body.len().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (name, variable) in [
+            ("content-type", "CONTENT_TYPE"),
+            ("content-encoding", "HTTP_CONTENT_ENCODING"),
+            ("git-protocol", "GIT_PROTOCOL"),
+        ] {
+            if let Some(value) = header(name) {
+                command.env(variable, value);
+            }
+        }
+        let mut child = command.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&body);
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        let split = out
+            .stdout
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|i| (i, 4))
+            .or_else(|| {
+                out.stdout
+                    .windows(2)
+                    .position(|w| w == b"\n\n")
+                    .map(|i| (i, 2))
+            })
+            .unwrap();
+        let cgi_head = String::from_utf8_lossy(&out.stdout[..split.0]).to_string();
+        let mut status = "200 OK".to_string();
+        let mut extra = String::new();
+        for line in cgi_head.lines() {
+            match line.split_once(':') {
+                Some((name, value)) if name.eq_ignore_ascii_case("status") => {
+                    status = value.trim().to_string();
+                }
+                Some(_) => extra.push_str(&format!("{}\r\n", line.trim_end())),
+                None => {}
+            }
+        }
+        respond(
+            &mut stream,
+            &status,
+            &extra,
+            &out.stdout[split.0 + split.1..],
+        );
+    }
+}
+
+/// Rewrites the event's base commit to one that no remote has.
+fn with_unknown_base(pr: &PullRequest) {
+    let mut event: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&pr.event).unwrap()).unwrap();
+    event["pull_request"]["base"]["sha"] = serde_json::json!("1".repeat(40));
+    std::fs::write(&pr.event, event.to_string()).unwrap();
+}
+
+#[test]
+fn changed_only_fails_closed_when_the_base_cannot_be_fetched() {
+    let pr = pull_request(false);
+    with_unknown_base(&pr);
+    let run = run_action(&pr, "check");
+    let stdout = String::from_utf8_lossy(&run.out.stdout);
+    let stderr = String::from_utf8_lossy(&run.out.stderr);
+    assert_eq!(run.out.status.code(), Some(1), "{stdout}{stderr}");
+    let base = "1".repeat(40);
+    // Every path is scanned (base.yaml, which the pull request does not
+    // change, included), and the log and the summary say why.
+    assert_eq!(
+        stdout,
+        format!(
+            "::warning title=digestpin::cannot diff the base commit {base} with the head {} \
+             (fetch them, e.g. actions/checkout with fetch-depth: 0); scanning every path instead of the changed files\n\
+             ::error file=k8s/app.yaml,line=5,col=14,title=digestpin not-pinned::team/action-app:1: not pinned by digest\n\
+             ::error file=k8s/base.yaml,line=5,col=14,title=digestpin not-pinned::nginx:1.25: not pinned by digest\n",
+            pr.head
+        )
+    );
+    // git's two processes report in either order.
+    let mut errors: Vec<&str> = stderr.lines().collect();
+    errors.sort_unstable();
+    assert_eq!(
+        errors,
+        [
+            format!("fatal: git upload-pack: not our ref {base}"),
+            format!("fatal: remote error: upload-pack: not our ref {base}"),
+        ]
+    );
+    let scanned = format!(
+        "\n\nScanned: every path given: the changed files could not be found \
+         (the base commit {base} could not be fetched or diffed).\n\n\
+         2 references in 2 files: 2 to pin, 0 already pinned, 0 skipped, 0 failed.\n\n"
+    );
+    assert!(run.summary.contains(&scanned), "{}", run.summary);
+    assert_eq!(
+        output_json(&run.outputs, "changed-files"),
+        serde_json::json!(["k8s/app.yaml", "k8s/base.yaml"])
+    );
+}
+
+/// A directory holding a `git` that logs its arguments to `log` and runs
+/// the real git.
+fn logging_git(dir: &Path, log: &Path) -> PathBuf {
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("git"),
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"git $*\" >>'{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            real.trim()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+#[test]
+fn commit_mode_pushes_with_the_token_whether_or_not_checkout_persisted_credentials() {
+    const TOKEN: &str = "ghs_input-token-for-the-test";
+    // Not persisted; persisted in .git/config (actions/checkout up to v5);
+    // persisted in a file that .git/config includes for this git directory
+    // (v6).
+    for persisted in ["no", "config", "included"] {
+        let pr = pull_request(false);
+        let server = git_http::start(pr.remote.parent().unwrap(), TOKEN);
+        let origin = format!("{}/remote.git", server.url);
+        git(&pr.work, &["remote", "set-url", "origin", &origin]);
+        // What actions/checkout persists (with an older token here, so
+        // that a header that got through would be refused).
+        let header = format!("AUTHORIZATION: {}", git_http::basic("ghs_stale"));
+        let key = format!("http.{}/.extraheader", server.url);
+        match persisted {
+            "config" => {
+                git(&pr.work, &["config", "--local", &key, &header]);
+            }
+            "included" => {
+                let file = pr.event.with_file_name("git-credentials.gitconfig");
+                let file = file.to_str().unwrap();
+                git(&pr.work, &["config", "--file", file, &key, &header]);
+                let gitdir = pr.work.join(".git");
+                let include = format!("includeIf.gitdir:{}.path", gitdir.display());
+                git(&pr.work, &["config", "--local", &include, file]);
+            }
+            _ => {}
+        }
+        let log = pr.event.with_file_name("git-commands.log");
+        let bin = logging_git(pr.event.parent().unwrap(), &log);
+        let run = run_action_with(
+            &pr,
+            "commit",
+            &[
+                ("INPUT_TOKEN", TOKEN.as_ref()),
+                ("GITHUB_SERVER_URL", server.url.as_ref()),
+                ("PATH", &support::path_with(&bin)),
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&run.out.stderr);
+        assert_eq!(
+            run.out.status.code(),
+            Some(0),
+            "persisted={persisted}: {stderr}"
+        );
+        assert_eq!(git(&pr.remote, &["rev-parse", "feature^"]), pr.head);
+        // Asked once for credentials, then one Authorization header, the
+        // input token's, on every request: never checkout's as well.
+        let authorized = vec![git_http::basic(TOKEN)];
+        assert_eq!(
+            *server.requests.lock().unwrap(),
+            [
+                (
+                    "GET /remote.git/info/refs?service=git-receive-pack HTTP/1.1",
+                    vec![]
+                ),
+                (
+                    "GET /remote.git/info/refs?service=git-receive-pack HTTP/1.1",
+                    authorized.clone()
+                ),
+                ("POST /remote.git/git-receive-pack HTTP/1.1", authorized),
+            ]
+            .map(|(line, auth)| (line.to_string(), auth)),
+            "persisted={persisted}"
+        );
+        // The token is on no git command line (process listings show them).
+        let commands = std::fs::read_to_string(&log).unwrap();
+        let push = commands.lines().last().unwrap();
+        let reset = if persisted == "no" {
+            String::new()
+        } else {
+            format!("-c http.{}/.extraheader= ", server.url)
+        };
+        assert_eq!(
+            push,
+            format!(
+                "git {reset}-c credential.helper= -c credential.helper=!f() {{ test \"$1\" = get || exit 0; \
+                 echo username=x-access-token; echo \"password=$DIGESTPIN_GIT_TOKEN\"; }}; f \
+                 push -q origin HEAD:refs/heads/feature"
+            )
+        );
+        assert!(!commands.contains(TOKEN), "{commands}");
+        assert!(
+            !commands.contains(&git_http::basic(TOKEN)[6..]),
+            "{commands}"
+        );
+    }
+}
+
+#[test]
+fn file_names_cannot_start_workflow_commands() {
+    let pr = pull_request(false);
+    // The pull request adds files whose names hold workflow commands: one
+    // after a newline, one with the legacy `##[` syntax, whose image does
+    // not resolve (so its name reaches the failure messages).
+    git(&pr.work, &["checkout", "-q", "feature"]);
+    let hostile = [
+        ("k8s/evil\n::error::injected.yaml", "team/action-app:1"),
+        ("k8s/::warning::x ##[error]y.yaml", "team/not-there:1"),
+    ];
+    for (name, image) in hostile {
+        std::fs::write(
+            pr.work.join(name),
+            format!("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: {image}\n"),
+        )
+        .unwrap();
+    }
+    git(&pr.work, &["add", "."]);
+    git(&pr.work, &["commit", "-q", "-m", "hostile names"]);
+    let head = git(&pr.work, &["rev-parse", "HEAD"]);
+    let mut event: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&pr.event).unwrap()).unwrap();
+    event["pull_request"]["head"]["sha"] = serde_json::json!(head);
+    std::fs::write(&pr.event, event.to_string()).unwrap();
+
+    let run = run_action(&pr, "check");
+    let stdout = String::from_utf8_lossy(&run.out.stdout);
+    let stderr = String::from_utf8_lossy(&run.out.stderr);
+    assert_eq!(run.out.status.code(), Some(2), "{stdout}{stderr}");
+    let url = support::plain().url();
+    // Each line is an annotation of digestpin's, the names escaped within.
+    assert_eq!(
+        stdout,
+        format!(
+            "::error file=k8s/%3A%3Awarning%3A%3Ax ##[error]y.yaml,line=5,col=14,title=digestpin not-pinned::team/not-there:1: not pinned by digest\n\
+             ::error file=k8s/app.yaml,line=5,col=14,title=digestpin not-pinned::team/action-app:1: not pinned by digest\n\
+             ::error file=k8s/evil%0A%3A%3Aerror%3A%3Ainjected.yaml,line=5,col=14,title=digestpin not-pinned::team/action-app:1: not pinned by digest\n\
+             ::error file=k8s/%3A%3Awarning%3A%3Ax ##[error]y.yaml,line=5,col=14,title=digestpin resolve-failed::team/not-there:1: \
+             repository not found ({url}/v2/team/not-there/manifests/1)\n"
+        )
+    );
+    assert_eq!(
+        stderr,
+        "3 references in 3 files: 2 to pin, 0 already pinned, 0 skipped, 1 failed; 2 files would change\n"
+    );
+
+    // A branch name that git prints back in an error, in commit mode.
+    git(&pr.work, &["checkout", "-q", "--detach"]);
+    event["pull_request"]["head"]["ref"] =
+        serde_json::json!("feature\n::error::injected ##[warning]x");
+    std::fs::write(&pr.event, event.to_string()).unwrap();
+    // (GIT_ADVICE=0: no version-dependent hints.)
+    let run = run_action_with(&pr, "commit", &[("GIT_ADVICE", "0".as_ref())]);
+    assert_eq!(run.out.status.code(), Some(128));
+    assert_eq!(String::from_utf8_lossy(&run.out.stdout), "");
+    assert_eq!(
+        String::from_utf8_lossy(&run.out.stderr),
+        "fatal: 'feature\n%3A:error::injected #%23[warning]x' is not a valid branch name\n"
     );
 }

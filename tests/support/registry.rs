@@ -43,26 +43,30 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Makes sure `docker-registry`, `skopeo` and `openssl` are installed.
+/// Checks that `docker-registry`, `skopeo` and `openssl` are installed, and
+/// fails with how to install them otherwise (the tests never run apt
+/// themselves: `scripts/test.sh` does, before the suite).
 pub fn ensure_tools() {
     static CHECKED: std::sync::Once = std::sync::Once::new();
     CHECKED.call_once(|| {
-        let missing = ["docker-registry", "skopeo", "openssl"].iter().any(|tool| {
-            Command::new("sh")
-                .arg("-c")
-                .arg(format!("command -v {tool}"))
-                .stdout(Stdio::null())
-                .status()
-                .map_or(true, |s| !s.success())
-        });
-        if missing {
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-test-deps.sh");
-            let status = Command::new("bash").arg(script).status().unwrap();
-            assert!(
-                status.success(),
-                "could not install docker-registry and skopeo"
-            );
-        }
+        let missing: Vec<&str> = ["docker-registry", "skopeo", "openssl"]
+            .into_iter()
+            .filter(|tool| {
+                Command::new("sh")
+                    .arg("-c")
+                    .arg(format!("command -v {tool}"))
+                    .stdout(Stdio::null())
+                    .status()
+                    .map_or(true, |s| !s.success())
+            })
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "the integration tests need {} on PATH: run `bash scripts/install-test-deps.sh` \
+             (or `apt-get install docker-registry skopeo openssl` on Debian and Ubuntu), \
+             or run the whole suite with `bash scripts/test.sh`, which installs them",
+            missing.join(", ")
+        );
     });
 }
 
