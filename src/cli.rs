@@ -527,7 +527,8 @@ fn remove_temporaries_on_signal() {
                 _ = terminate.recv() => 143,
             }
         });
-        pin::remove_temporaries();
+        // Holding the guard, no new temporary file is made before the exit.
+        let _guard = pin::remove_temporaries();
         std::process::exit(code);
     });
 }

@@ -489,15 +489,20 @@ const TEMP_PREFIX: &str = ".digestpin-";
 static TEMPORARIES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
 /// Removes the temporary files this process is writing (called when the
-/// process is interrupted, before it exits).
-pub fn remove_temporaries() {
-    let paths = TEMPORARIES
-        .lock()
-        .map(|mut paths| std::mem::take(&mut *paths))
-        .unwrap_or_default();
-    for path in paths {
+/// process is interrupted). The returned guard stops any new temporary file
+/// from being made: hold it until the process exits.
+pub fn remove_temporaries() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    let mut paths = lock_temporaries();
+    for path in paths.drain(..) {
         let _ = std::fs::remove_file(path);
     }
+    paths
+}
+
+fn lock_temporaries() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    TEMPORARIES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn directory_of(path: &Path) -> &Path {
@@ -554,13 +559,17 @@ fn write_file(path: &Path, original: &str, text: &str) -> Result<(), FileError> 
     let permissions = std::fs::metadata(path)
         .map_err(FileError::Write)?
         .permissions();
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
-        .tempfile_in(dir)
-        .map_err(FileError::Write)?;
-    if let Ok(mut paths) = TEMPORARIES.lock() {
+    // Made and registered under the lock, so an interruption either sees the
+    // file or stops it from being made.
+    let mut temp = {
+        let mut paths = lock_temporaries();
+        let temp = tempfile::Builder::new()
+            .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+            .tempfile_in(dir)
+            .map_err(FileError::Write)?;
         paths.push(temp.path().to_path_buf());
-    }
+        temp
+    };
     let temp_path = temp.path().to_path_buf();
     // On error, dropping `temp` removes it.
     let result = fill_and_replace(&mut temp, path, original, text, permissions).and_then(|()| {
@@ -568,9 +577,7 @@ fn write_file(path: &Path, original: &str, text: &str) -> Result<(), FileError> 
             .map(drop)
             .map_err(|e| FileError::Write(e.error))
     });
-    if let Ok(mut paths) = TEMPORARIES.lock() {
-        paths.retain(|p| p != &temp_path);
-    }
+    lock_temporaries().retain(|p| p != &temp_path);
     result
 }
 

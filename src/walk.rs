@@ -104,15 +104,18 @@ pub fn is_json(path: &Path) -> bool {
 
 /// The first symbolic link among the path's leading components (the path
 /// itself included), as written: a file reached through a link is never ours
-/// to rewrite.
-fn symlink_on_the_way(path: &Path) -> Option<PathBuf> {
+/// to rewrite. The directories holding the working directory are the system's
+/// layout (`/var` on macOS) and are not questioned.
+fn symlink_on_the_way(path: &Path, cwd: &Path) -> Option<PathBuf> {
     let mut prefix = PathBuf::new();
     for component in path.components() {
         prefix.push(component);
-        if matches!(
-            component,
-            std::path::Component::Normal(_) | std::path::Component::ParentDir
-        ) && std::fs::symlink_metadata(&prefix).is_ok_and(|m| m.file_type().is_symlink())
+        if !cwd.starts_with(&prefix)
+            && matches!(
+                component,
+                std::path::Component::Normal(_) | std::path::Component::ParentDir
+            )
+            && std::fs::symlink_metadata(&prefix).is_ok_and(|m| m.file_type().is_symlink())
         {
             return Some(prefix);
         }
@@ -168,7 +171,7 @@ pub fn walk(paths: &[PathBuf], options: &WalkOptions) -> Result<Walked, WalkErro
             pass(Passed::Symlink);
             continue;
         }
-        if let Some(link) = symlink_on_the_way(path) {
+        if let Some(link) = symlink_on_the_way(path, &cwd) {
             pass(Passed::ThroughSymlink(link));
             continue;
         }
@@ -299,6 +302,35 @@ mod tests {
         assert!(is_candidate(Path::new("compose.yml")));
         assert!(!is_candidate(Path::new("Dockerfile")));
         assert!(!is_candidate(Path::new("values.yaml.tmpl")));
+    }
+
+    #[test]
+    fn candidates_match_in_any_case_and_json_is_a_candidate() {
+        assert!(is_candidate(Path::new("Compose.YAML")));
+        assert!(is_candidate(Path::new("pod.YmL")));
+        assert!(is_candidate(Path::new("pod.Json")));
+        assert!(is_json(Path::new("pod.JSON")));
+        assert!(!is_json(Path::new("pod.yaml")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_on_the_way_is_found_but_not_above_the_working_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        std::fs::create_dir_all(real.join("sub")).unwrap();
+        std::os::unix::fs::symlink(&real, dir.path().join("link")).unwrap();
+        let through = dir.path().join("link/sub/a.yaml");
+        assert_eq!(
+            symlink_on_the_way(&through, &real),
+            Some(dir.path().join("link"))
+        );
+        assert_eq!(symlink_on_the_way(&real.join("sub/a.yaml"), &real), None);
+        // Working inside the link: the link is above the working directory.
+        assert_eq!(
+            symlink_on_the_way(&through, &dir.path().join("link/sub")),
+            None
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! manifests), says why it passes over a named path, and writing loses no
 //! edit and leaves nothing behind (concurrent edits, failed writes, signals,
 //! kill -9, stale temporary files, symbolic links).
+#![cfg(unix)]
 
 mod support;
 
@@ -541,7 +542,10 @@ fn kill_9_during_a_2000_file_pin_loses_nothing_and_the_next_run_cleans_up() {
     let _ = child.kill(); // SIGKILL
     let status = child.wait().unwrap();
     let (olds, news) = every_file_is_old_or_new(d, &old, &new);
-    println!("killed ({status}) with {news} files pinned, {olds} not yet");
+    println!(
+        "killed ({status}) with {news} files pinned, {olds} not yet, temporary files {:?}",
+        temporaries(d)
+    );
 
     let out = online(d, r, &["pin", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
