@@ -218,18 +218,23 @@ pub fn scan_walked(
         })
         .collect();
     let (scanned, mut more) = scan_with_progress(&walked.files, progress);
+    let mut said: std::collections::HashSet<&Path> =
+        scanned.iter().map(|f| f.path.as_path()).collect();
+    for message in &more {
+        if let Message::FileSkipped { path, .. } | Message::FileFailed { path, .. } = message {
+            said.insert(path);
+        }
+    }
+    let mut unknown = Vec::new();
     for path in &walked.named {
-        let read = scanned.iter().any(|f| &f.path == path)
-            || more.iter().any(|m| {
-                matches!(m, Message::FileSkipped { path: p, .. } | Message::FileFailed { path: p, .. } if p == path)
-            });
-        if !read && !is_dockerfile(path) {
-            more.push(Message::FileSkipped {
+        if !said.contains(path.as_path()) && !is_dockerfile(path) {
+            unknown.push(Message::FileSkipped {
                 path: path.clone(),
                 error: FileError::UnknownKind,
             });
         }
     }
+    more.append(&mut unknown);
     messages.append(&mut more);
     (scanned, messages)
 }

@@ -180,7 +180,7 @@ fn a_json_manifest_is_found_and_stays_json() {
         .expect("python3 runs");
     assert!(tool.status.success(), "{}", text(&tool.stderr));
 
-    // Unpinning the tag-digest form gives the file back.
+    // Pinned everywhere: the offline gate passes.
     let out = run(dir.path(), &["check", "deploy"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
