@@ -129,6 +129,15 @@ struct Paths {
     /// Never read paths matching this glob (gitignore syntax; also applies to files named explicitly).
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+    /// Walk hidden files and directories (the default; VCS metadata is never entered).
+    #[arg(long, overrides_with = "no_hidden")]
+    hidden: bool,
+    /// Skip hidden files and directories.
+    #[arg(long, overrides_with = "hidden")]
+    no_hidden: bool,
+    /// Also read files that `.gitignore` and `.ignore` exclude.
+    #[arg(long)]
+    no_ignore: bool,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -304,6 +313,8 @@ impl Paths {
 struct Context {
     config: Config,
     report: Report,
+    /// The files the walk found, for the removal of stale temporary files.
+    walked: Vec<PathBuf>,
 }
 
 impl Context {
@@ -313,6 +324,7 @@ impl Context {
         Ok(Self {
             config: files.merged(flags),
             report: Report::new(mode, job, global.format),
+            walked: Vec::new(),
         })
     }
 
@@ -384,13 +396,15 @@ impl Context {
     /// Walks and scans; walk errors and unreadable files are reported here.
     fn scan(
         &mut self,
-        paths: &[PathBuf],
+        paths: &Paths,
     ) -> anyhow::Result<(Vec<pin::ScannedFile>, Vec<pin::Message>, bool)> {
         let options = WalkOptions {
             includes: self.config.include.clone().unwrap_or_default(),
             excludes: self.config.exclude.clone().unwrap_or_default(),
+            skip_hidden: paths.no_hidden,
+            no_ignore: paths.no_ignore,
         };
-        let walked = walk::walk(paths, &options)?;
+        let walked = walk::walk(&paths.paths, &options)?;
         for error in &walked.errors {
             self.report.walk_error(error);
         }
@@ -398,7 +412,7 @@ impl Context {
         let rules = digestpin::detect::rules::Rules::new(
             self.config.custom_resources.as_deref().unwrap_or_default(),
         )?;
-        let (files, messages) = pin::scan_with_rules(&walked.files, &rules, &mut |done| {
+        let (files, messages) = pin::scan_walked(&walked, &rules, &mut |done| {
             if let Some(bar) = &bar {
                 bar.set_position(done as u64);
             }
@@ -406,7 +420,12 @@ impl Context {
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        Ok((files, messages, !walked.errors.is_empty()))
+        // A file that could not be read or is not text fails every command.
+        let unread = messages
+            .iter()
+            .any(|m| matches!(m, pin::Message::FileFailed { .. }));
+        self.walked = walked.files;
+        Ok((files, messages, !walked.errors.is_empty() || unread))
     }
 
     /// Writes or shows an outcome and picks the exit status. With `commit`
@@ -434,9 +453,31 @@ impl Context {
         let unpinnable = outcome.has_unpinnable();
         messages.append(&mut outcome.messages);
         if mode == Mode::Write {
+            remove_temporaries_on_signal();
+            pin::remove_stale_temporaries(&self.walked);
             let mut failures = pin::write(&outcome.changes);
             outcome.summary.file_errors += failures.len();
             let wrote_all = failures.is_empty();
+            // A file that was not written is not reported as changed.
+            let unwritten: Vec<PathBuf> = failures
+                .iter()
+                .filter_map(|m| match m {
+                    pin::Message::FileFailed { path, .. } => Some(path.clone()),
+                    _ => None,
+                })
+                .collect();
+            outcome.changes.retain(|c| !unwritten.contains(&c.path));
+            let before = messages.len();
+            messages.retain(|m| match m {
+                pin::Message::Pinned { at, .. } | pin::Message::Rewritten { at, .. } => {
+                    !unwritten.contains(&at.path)
+                }
+                _ => true,
+            });
+            outcome.summary.pinned = outcome
+                .summary
+                .pinned
+                .saturating_sub(before - messages.len());
             messages.append(&mut failures);
             if let (Some(committer), Some((args, subject))) = (&committer, commit)
                 && wrote_all
@@ -462,6 +503,42 @@ impl Context {
         })
     }
 }
+
+/// From now on, SIGINT and SIGTERM remove the temporary file being written
+/// before the process exits (with 130 or 143, as a shell reports them).
+#[cfg(unix)]
+fn remove_temporaries_on_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+    else {
+        return;
+    };
+    // Register before returning, so no write starts unguarded.
+    let guard = runtime.enter();
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    drop(guard);
+    std::thread::spawn(move || {
+        let code = runtime.block_on(async {
+            tokio::select! {
+                _ = interrupt.recv() => 130,
+                _ = terminate.recv() => 143,
+            }
+        });
+        // Holding the guard, no new temporary file is made before the exit.
+        let _guard = pin::remove_temporaries();
+        std::process::exit(code);
+    });
+}
+
+#[cfg(not(unix))]
+fn remove_temporaries_on_signal() {}
 
 /// The commit message body: one line per rewritten reference.
 fn commit_body(messages: &[pin::Message]) -> String {
@@ -527,7 +604,7 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
         StyleArg::TagDigest => Style::TagDigest,
     });
     let mut ctx = Context::new(global, flags, mode, "pin")?;
-    let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
     let options = PinOptions {
         style: match ctx.config.style {
@@ -551,7 +628,7 @@ fn run_check(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
         deny_latest: ctx.config.policy.deny_latest.unwrap_or(false),
         allow: ctx.config.policy.allow.clone().unwrap_or_default(),
     })?;
-    let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let violations = lifecycle::check(&files, &checker);
     ctx.report.violations(&violations);
     ctx.report.messages(&messages);
@@ -563,7 +640,7 @@ fn run_update(global: &Global, args: &UpdateArgs) -> anyhow::Result<Status> {
     let mode = args.rewrite.mode();
     let flags = args.paths.layer().merged(args.registry.layer());
     let mut ctx = Context::new(global, flags, mode, "update")?;
-    let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
     let outcome = refresh::update(&files, &resolver);
     let commit = Some((&args.commit, "Update pinned image digests"));
@@ -574,7 +651,7 @@ fn run_update(global: &Global, args: &UpdateArgs) -> anyhow::Result<Status> {
 fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
     let flags = args.paths.layer().merged(args.registry.layer());
     let mut ctx = Context::new(global, flags, Mode::Check, "verify")?;
-    let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
     let (checked, findings) = refresh::verify(&files, &resolver);
     ctx.report.verified(checked, &findings);
@@ -589,7 +666,7 @@ fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
 fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
     let mode = args.rewrite.mode();
     let mut ctx = Context::new(global, args.paths.layer(), mode, "unpin")?;
-    let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let outcome = lifecycle::unpin(&files);
     let status = ctx.finish(mode, outcome, messages, walk_failed, None)?;
     done(&mut ctx, status)
@@ -597,7 +674,7 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
 
 fn run_list(global: &Global, args: &ListArgs) -> anyhow::Result<Status> {
     let mut ctx = Context::new(global, args.paths.layer(), Mode::Check, "list")?;
-    let (files, messages, walk_failed) = ctx.scan(&args.paths.paths)?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let entries = lifecycle::list(&files);
     if global.format == Format::Markdown {
         ctx.report.list_markdown(&entries);

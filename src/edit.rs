@@ -144,6 +144,35 @@ fn comment_point(text: &str, after: usize, in_flow: bool, alone_on_line: bool) -
     None
 }
 
+/// Whether byte `at` lies in a document written in JSON syntax (its content
+/// opens with `{` or `[`), where a `#` comment would make the file invalid
+/// JSON: pins there take the `name:tag@sha256:…` form.
+pub fn in_json_document(text: &str, at: usize) -> bool {
+    let before = &text[..at];
+    // The document starts after the last `---` marker line before `at`.
+    let mut start = 0;
+    let mut offset = 0;
+    for line in before.split_inclusive('\n') {
+        if line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace()) {
+            start = offset + 3;
+        }
+        offset += line.len();
+    }
+    let mut rest = text[start..].trim_start_matches('\u{feff}');
+    loop {
+        rest = rest.trim_start();
+        if rest.starts_with('#') {
+            rest = rest.find('\n').map_or("", |i| &rest[i..]);
+        } else if rest.starts_with('%') && start == 0 {
+            // A directive (`%YAML 1.2`) before the first document.
+            return false;
+        } else {
+            break;
+        }
+    }
+    rest.starts_with(['{', '['])
+}
+
 /// The edits that pin one reference. `alone_on_line` says whether this is the
 /// only reference pinned on its line. Returns the edits and the new value.
 pub fn pin_edits(
@@ -265,6 +294,20 @@ pub fn check_rewrite(old: &str, new: &str, changes: &[(String, String)]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_documents_are_recognised() {
+        let json = "{\n  \"image\": \"nginx:1.25\"\n}\n";
+        assert!(in_json_document(json, json.find("nginx").unwrap()));
+        let bom = "\u{feff}  [{\"image\": \"a\"}]";
+        assert!(in_json_document(bom, bom.find('a').unwrap()));
+        let yaml = "# c\nimage: [{a: b}]\n";
+        assert!(!in_json_document(yaml, yaml.find('b').unwrap()));
+        let multi = "a: 1\n---\n# x\n{\"image\": \"b\"}\n--- \nc: [d]\n";
+        assert!(in_json_document(multi, multi.find('b').unwrap()));
+        assert!(!in_json_document(multi, multi.find('d').unwrap()));
+        assert!(!in_json_document(multi, multi.find('1').unwrap()));
+    }
 
     const D: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
 

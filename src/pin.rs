@@ -38,6 +38,24 @@ pub enum FileError {
     Edit(#[source] EditError),
     #[error("cannot write: {0}")]
     Write(#[source] std::io::Error),
+    #[error("changed by another program since it was read; left as it is")]
+    Changed,
+    #[error("skipped: {0}")]
+    Passed(#[source] crate::walk::Passed),
+    #[error("skipped: neither a Kubernetes manifest nor a Compose file")]
+    UnknownKind,
+}
+
+impl FileError {
+    /// Whether this problem fails the run (exit 2) rather than being a
+    /// reported skip: a file that could not be read or is not text was not
+    /// checked, so no gate may pass it.
+    pub fn is_error(&self) -> bool {
+        matches!(
+            self,
+            Self::Read(_) | Self::NotUtf8 | Self::Write(_) | Self::Changed | Self::Edit(_)
+        )
+    }
 }
 
 /// One file's references.
@@ -201,12 +219,53 @@ pub fn scan_with_rules(
         match scan_file(path, rules) {
             Ok(Some(file)) => scanned.push(file),
             Ok(None) => {}
+            Err(error) if error.is_error() => messages.push(Message::FileFailed {
+                path: path.clone(),
+                error,
+            }),
             Err(error) => messages.push(Message::FileSkipped {
                 path: path.clone(),
                 error,
             }),
         }
     }
+    (scanned, messages)
+}
+
+/// [`scan_with_progress`] over a walk's files, saying also which named paths
+/// were passed over and which named files hold nothing we read.
+pub fn scan_walked(
+    walked: &crate::walk::Walked,
+    rules: &detect::rules::Rules,
+    progress: &mut dyn FnMut(usize),
+) -> (Vec<ScannedFile>, Vec<Message>) {
+    let mut messages: Vec<Message> = walked
+        .passed
+        .iter()
+        .map(|passed| Message::FileSkipped {
+            path: passed.path.clone(),
+            error: FileError::Passed(passed.reason.clone()),
+        })
+        .collect();
+    let (scanned, mut more) = scan_with_rules(&walked.files, rules, progress);
+    let mut said: std::collections::HashSet<&Path> =
+        scanned.iter().map(|f| f.path.as_path()).collect();
+    for message in &more {
+        if let Message::FileSkipped { path, .. } | Message::FileFailed { path, .. } = message {
+            said.insert(path);
+        }
+    }
+    let mut unknown = Vec::new();
+    for path in &walked.named {
+        if !said.contains(path.as_path()) && !is_dockerfile(path) {
+            unknown.push(Message::FileSkipped {
+                path: path.clone(),
+                error: FileError::UnknownKind,
+            });
+        }
+    }
+    more.append(&mut unknown);
+    messages.append(&mut more);
     (scanned, messages)
 }
 
@@ -227,9 +286,18 @@ fn scan_file(path: &Path, rules: &detect::rules::Rules) -> Result<Option<Scanned
     }
     let bytes = std::fs::read(path).map_err(FileError::Read)?;
     let text = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
+    let json = crate::walk::is_json(path);
+    // A JSON file is read only when it may hold a Kubernetes object
+    // (`package.json` and friends are not ours).
+    if json && !(text.contains("\"apiVersion\"") && text.contains("\"kind\"")) {
+        return Ok(None);
+    }
     let Some((kind, findings)) = detect::scan_with(&text, rules).map_err(FileError::Yaml)? else {
         return Ok(None);
     };
+    if json && kind != FileKind::Kubernetes {
+        return Ok(None);
+    }
     Ok(Some(ScannedFile {
         path: path.to_path_buf(),
         text,
@@ -411,7 +479,13 @@ fn plan_file(
             digest,
         };
         let alone = per_line.get(&site.line) == Some(&1);
-        let (mut more, value) = edit::pin_edits(&file.text, &pin_site, options.style, alone);
+        // JSON has no comments: keep a JSON document valid JSON.
+        let style = if edit::in_json_document(&file.text, site.span.start) {
+            PinStyle::TagDigest
+        } else {
+            options.style
+        };
+        let (mut more, value) = edit::pin_edits(&file.text, &pin_site, style, alone);
         edits.append(&mut more);
         changes.push((site.value.clone(), value));
         pinned.push(Message::Pinned {
@@ -458,33 +532,139 @@ pub(crate) fn finish_file(
 }
 
 /// Writes each change through a temporary file in the same directory and a
-/// rename, keeping the original's permissions. Returns the failures.
+/// rename, keeping the original's permissions. A file whose bytes are no longer
+/// those that were read (another program changed it meanwhile) is left alone.
+/// Returns the failures.
 pub fn write(changes: &[FileChange]) -> Vec<Message> {
     let mut failures = Vec::new();
     for change in changes {
-        if let Err(err) = write_file(&change.path, &change.updated) {
+        if let Err(error) = write_file(&change.path, &change.original, &change.updated) {
             failures.push(Message::FileFailed {
                 path: change.path.clone(),
-                error: FileError::Write(err),
+                error,
             });
         }
     }
     failures
 }
 
-fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
+/// The prefix of our temporary files; the process id follows, so a later run
+/// can tell a dead run's leftovers from a live run's files.
+const TEMP_PREFIX: &str = ".digestpin-";
+
+/// Temporary files being written now, for [`remove_temporaries`].
+static TEMPORARIES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Removes the temporary files this process is writing (called when the
+/// process is interrupted). The returned guard stops any new temporary file
+/// from being made: hold it until the process exits.
+pub fn remove_temporaries() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    let mut paths = lock_temporaries();
+    for path in paths.drain(..) {
+        let _ = std::fs::remove_file(path);
+    }
+    paths
+}
+
+fn lock_temporaries() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    TEMPORARIES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
+    }
+}
+
+/// Removes the temporary files that runs killed before they could clean up
+/// left in the directories of `files` (`.digestpin-<pid>-…` of a process that
+/// no longer runs). Returns the files removed.
+pub fn remove_stale_temporaries(files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<&Path> = files.iter().map(|f| directory_of(f)).collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut removed = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TEMP_PREFIX)) else {
+                continue;
+            };
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let alive = rest
+                .split_once('-')
+                .and_then(|(pid, _)| pid.parse::<u32>().ok())
+                .is_some_and(process_is_alive);
+            if !alive && std::fs::remove_file(entry.path()).is_ok() {
+                removed.push(entry.path());
+            }
+        }
+    }
+    removed
+}
+
+/// Whether a process with this id runs (on systems without `/proc`, every
+/// process is taken to be alive, so nothing is removed by mistake).
+fn process_is_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
+}
+
+fn write_file(path: &Path, original: &str, text: &str) -> Result<(), FileError> {
+    let dir = directory_of(path);
+    let permissions = std::fs::metadata(path)
+        .map_err(FileError::Write)?
+        .permissions();
+    // Made and registered under the lock, so an interruption either sees the
+    // file or stops it from being made.
+    let mut temp = {
+        let mut paths = lock_temporaries();
+        let temp = tempfile::Builder::new()
+            .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+            .tempfile_in(dir)
+            .map_err(FileError::Write)?;
+        paths.push(temp.path().to_path_buf());
+        temp
     };
-    let permissions = std::fs::metadata(path)?.permissions();
-    let mut temp = tempfile::Builder::new()
-        .prefix(".digestpin-")
-        .tempfile_in(dir)?;
-    temp.write_all(text.as_bytes())?;
-    temp.as_file().sync_all()?;
-    temp.as_file().set_permissions(permissions)?;
-    temp.persist(path).map_err(|e| e.error)?;
+    let temp_path = temp.path().to_path_buf();
+    // On error, dropping `temp` removes it.
+    let result = fill_and_replace(&mut temp, path, original, text, permissions).and_then(|()| {
+        temp.persist(path)
+            .map(drop)
+            .map_err(|e| FileError::Write(e.error))
+    });
+    lock_temporaries().retain(|p| p != &temp_path);
+    result
+}
+
+fn fill_and_replace(
+    temp: &mut tempfile::NamedTempFile,
+    path: &Path,
+    original: &str,
+    text: &str,
+    permissions: std::fs::Permissions,
+) -> Result<(), FileError> {
+    temp.write_all(text.as_bytes()).map_err(FileError::Write)?;
+    temp.as_file().sync_all().map_err(FileError::Write)?;
+    temp.as_file()
+        .set_permissions(permissions)
+        .map_err(FileError::Write)?;
+    // Last look before the rename: is the file still what we read?
+    let now = std::fs::read(path).map_err(FileError::Read)?;
+    if now != original.as_bytes() {
+        return Err(FileError::Changed);
+    }
     Ok(())
 }
 

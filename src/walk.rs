@@ -1,13 +1,18 @@
 //! Which files to look at.
 //!
 //! Directories are walked with `ignore::WalkBuilder`: `.gitignore` and
-//! `.ignore` files are honoured, `.git` and hidden directories are skipped, and
-//! no symbolic link is followed (a link could lead out of the tree, and a file
-//! reached through a link is replaced by our rename on write). Inside
-//! directories only `*.yaml` and `*.yml` files are candidates; a file named
-//! explicitly is read whatever its name. `--exclude` globs apply to both, with
-//! gitignore semantics, so a pre-commit hook that names files one by one gets
-//! the same exclusions as a walk.
+//! `.ignore` files are honoured (unless `--no-ignore`), hidden directories are
+//! walked (unless `--no-hidden`) but VCS metadata (`.git`, `.hg`, `.svn`,
+//! `.jj`) is never entered, and no symbolic link is followed (a link could lead
+//! out of the tree, and a file reached through a link is replaced by our rename
+//! on write). Inside directories `*.yaml`, `*.yml` and `*.json` files are
+//! candidates, whatever the case of the extension; a file named explicitly is
+//! read whatever its name. `--exclude` globs apply to both, with gitignore
+//! semantics, so a pre-commit hook that names files one by one gets the same
+//! exclusions as a walk. `--include` globs override the ignore files and the
+//! hidden rule, as ripgrep's `--glob` does. A named path that is passed over
+//! (a symbolic link, a path through one, a special file, an excluded file) is
+//! returned with its reason.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +36,31 @@ pub enum WalkError {
     Walk(#[from] ignore::Error),
 }
 
+/// Why a path named on the command line is not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Passed {
+    #[error("a symbolic link, not followed")]
+    Symlink,
+    #[error("reached through the symbolic link {0}, not followed")]
+    ThroughSymlink(PathBuf),
+    #[error("not a regular file or directory")]
+    Special,
+    #[error("excluded by an exclude glob")]
+    Excluded,
+    #[error("not matched by any include glob")]
+    NotIncluded,
+}
+
+/// A named path passed over, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassedOver {
+    pub path: PathBuf,
+    pub reason: Passed,
+}
+
+/// Directories never entered: version-control metadata.
+const VCS_DIRS: [&str; 4] = [".git", ".hg", ".svn", ".jj"];
+
 /// Settings of one walk.
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
@@ -38,21 +68,59 @@ pub struct WalkOptions {
     pub includes: Vec<String>,
     /// Globs of paths never to read, relative to the working directory.
     pub excludes: Vec<String>,
+    /// `--no-hidden`: skip hidden files and directories.
+    pub skip_hidden: bool,
+    /// `--no-ignore`: read files that `.gitignore` and `.ignore` exclude.
+    pub no_ignore: bool,
 }
 
 /// The files of a walk, sorted, and the problems met on the way.
 #[derive(Debug, Default)]
 pub struct Walked {
     pub files: Vec<PathBuf>,
+    /// The files that were named on the command line (a subset of `files`).
+    pub named: Vec<PathBuf>,
+    /// Named paths passed over, with the reason.
+    pub passed: Vec<PassedOver>,
     pub errors: Vec<WalkError>,
 }
 
 /// Is this a file name we read when walking a directory?
 pub fn is_candidate(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    )
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["yaml", "yml", "json"]
+            .iter()
+            .any(|x| e.eq_ignore_ascii_case(x))
+    })
+}
+
+/// Whether a file name ends in `.json` (any case): such a file is read only
+/// when it holds a Kubernetes object.
+pub fn is_json(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// The first symbolic link among the path's leading components (the path
+/// itself included), as written: a file reached through a link is never ours
+/// to rewrite. The directories holding the working directory are the system's
+/// layout (`/var` on macOS) and are not questioned.
+fn symlink_on_the_way(path: &Path, cwd: &Path) -> Option<PathBuf> {
+    let mut prefix = PathBuf::new();
+    for component in path.components() {
+        prefix.push(component);
+        if !cwd.starts_with(&prefix)
+            && matches!(
+                component,
+                std::path::Component::Normal(_) | std::path::Component::ParentDir
+            )
+            && std::fs::symlink_metadata(&prefix).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return Some(prefix);
+        }
+    }
+    None
 }
 
 fn excludes(root: &Path, globs: &[String]) -> Result<Override, WalkError> {
@@ -93,26 +161,71 @@ pub fn walk(paths: &[PathBuf], options: &WalkOptions) -> Result<Walked, WalkErro
                 continue;
             }
         };
+        let mut pass = |reason| {
+            walked.passed.push(PassedOver {
+                path: path.clone(),
+                reason,
+            });
+        };
+        if meta.file_type().is_symlink() {
+            pass(Passed::Symlink);
+            continue;
+        }
+        if let Some(link) = symlink_on_the_way(path, &cwd) {
+            pass(Passed::ThroughSymlink(link));
+            continue;
+        }
         if meta.is_file() {
-            if !is_excluded(&overrides, &cwd, path, false) {
+            if is_excluded(&overrides, &cwd, path, false) {
+                pass(Passed::Excluded);
+            } else if includes
+                .as_ref()
+                .is_some_and(|i| !is_included(i, &cwd, path))
+            {
+                pass(Passed::NotIncluded);
+            } else {
                 walked.files.push(path.clone());
+                walked.named.push(path.clone());
             }
             continue;
         }
         if !meta.is_dir() {
-            // An explicitly named symbolic link or special file: not ours to rewrite.
+            pass(Passed::Special);
             continue;
         }
+        if is_excluded(&overrides, &cwd, path, true) {
+            pass(Passed::Excluded);
+            continue;
+        }
+        // Include globs override the ignore files and the hidden rule: with
+        // includes, everything is walked and the globs choose.
+        let everything = includes.is_some();
         let mut builder = WalkBuilder::new(path);
         builder
             .follow_links(false)
             .require_git(false)
+            .hidden(options.skip_hidden && !everything)
+            .ignore(!options.no_ignore && !everything)
+            .git_ignore(!options.no_ignore && !everything)
+            .git_exclude(!options.no_ignore && !everything)
+            .git_global(!options.no_ignore && !everything)
+            .parents(!options.no_ignore && !everything)
+            .filter_entry(|entry| {
+                entry.depth() == 0
+                    || !entry.file_type().is_some_and(|t| t.is_dir())
+                    || !VCS_DIRS.iter().any(|d| entry.file_name() == *d)
+            })
             .overrides(overrides.clone());
         for entry in builder.build() {
             match entry {
                 Ok(entry) => {
                     let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                    if is_file && is_candidate(entry.path()) {
+                    if is_file
+                        && is_candidate(entry.path())
+                        && includes
+                            .as_ref()
+                            .is_none_or(|i| is_included(i, &cwd, entry.path()))
+                    {
                         walked.files.push(entry.path().to_path_buf());
                     }
                 }
@@ -120,19 +233,20 @@ pub fn walk(paths: &[PathBuf], options: &WalkOptions) -> Result<Walked, WalkErro
             }
         }
     }
-    if let Some(includes) = includes {
-        walked.files.retain(|path| {
-            let relative = path.strip_prefix(".").unwrap_or(path);
-            let relative = relative.strip_prefix(&cwd).unwrap_or(relative);
-            includes.is_match(relative)
-                || relative
-                    .file_name()
-                    .is_some_and(|name| includes.is_match(name))
-        });
-    }
     walked.files.sort();
     walked.files.dedup();
+    walked.named.sort();
+    walked.named.dedup();
     Ok(walked)
+}
+
+fn is_included(includes: &globset::GlobSet, cwd: &Path, path: &Path) -> bool {
+    let relative = path.strip_prefix(".").unwrap_or(path);
+    let relative = relative.strip_prefix(cwd).unwrap_or(relative);
+    includes.is_match(relative)
+        || relative
+            .file_name()
+            .is_some_and(|name| includes.is_match(name))
 }
 
 fn includes(globs: &[String]) -> Result<Option<globset::GlobSet>, WalkError> {
@@ -188,6 +302,35 @@ mod tests {
         assert!(is_candidate(Path::new("compose.yml")));
         assert!(!is_candidate(Path::new("Dockerfile")));
         assert!(!is_candidate(Path::new("values.yaml.tmpl")));
+    }
+
+    #[test]
+    fn candidates_match_in_any_case_and_json_is_a_candidate() {
+        assert!(is_candidate(Path::new("Compose.YAML")));
+        assert!(is_candidate(Path::new("pod.YmL")));
+        assert!(is_candidate(Path::new("pod.Json")));
+        assert!(is_json(Path::new("pod.JSON")));
+        assert!(!is_json(Path::new("pod.yaml")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_on_the_way_is_found_but_not_above_the_working_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        std::fs::create_dir_all(real.join("sub")).unwrap();
+        std::os::unix::fs::symlink(&real, dir.path().join("link")).unwrap();
+        let through = dir.path().join("link/sub/a.yaml");
+        assert_eq!(
+            symlink_on_the_way(&through, &real),
+            Some(dir.path().join("link"))
+        );
+        assert_eq!(symlink_on_the_way(&real.join("sub/a.yaml"), &real), None);
+        // Working inside the link: the link is above the working directory.
+        assert_eq!(
+            symlink_on_the_way(&through, &dir.path().join("link/sub")),
+            None
+        );
     }
 
     #[test]
