@@ -203,9 +203,11 @@ fn corpus_pins_only_image_values() {
     );
     assert_eq!(snapshot(work.path()), after, "the second run changed files");
 
-    // `unpin` is the inverse of `pin`: unpin(pin(x)) == unpin(x), where the
-    // references that pin resolved as untagged come back as `name:latest`.
-    // (unpin(x) differs from x where the corpus has pins of its own.)
+    // `unpin` with pin's style (comment) is the inverse of `pin`:
+    // unpin(pin(x)) == unpin(x), where the references that pin resolved as
+    // untagged come back as `name:latest`. (unpin(x) differs from x only
+    // where the corpus has comment-style pins of its own.) The corpus's own
+    // `name:tag@sha256:…` pins are of the other style and survive.
     let unpin_in = |dir: &Path| {
         let out = support::digestpin()
             .current_dir(dir)
@@ -238,4 +240,37 @@ fn corpus_pins_only_image_values() {
         compared += 1;
     }
     assert!(compared > 500, "only {compared} files compared");
+    let tag_digest_pins = |files: &std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>| {
+        files
+            .values()
+            .filter_map(|bytes| String::from_utf8(bytes.clone()).ok())
+            .filter_map(|text| {
+                digestpin::detect::scan(&text)
+                    .ok()
+                    .flatten()
+                    .map(|(_, f)| (text, f))
+            })
+            .map(|(text, findings)| {
+                findings
+                    .iter()
+                    .filter(|f| match f {
+                        digestpin::detect::Finding::Image { site, reference } => {
+                            matches!(
+                                digestpin::state::state(&text, site, reference),
+                                digestpin::state::State::TagDigest { .. }
+                            )
+                        }
+                        digestpin::detect::Finding::Skipped { .. } => false,
+                    })
+                    .count()
+            })
+            .sum::<usize>()
+    };
+    let original_pins = tag_digest_pins(&snapshot(&corpus()));
+    assert!(original_pins > 0, "the corpus has no name:tag@sha256 pins");
+    assert_eq!(
+        tag_digest_pins(&round_trip),
+        original_pins,
+        "name:tag@sha256 pins lost their digest in pin then unpin"
+    );
 }
