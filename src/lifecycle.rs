@@ -273,10 +273,10 @@ pub fn unpin(files: &[ScannedFile], style: UnpinStyle) -> Outcome {
 }
 
 fn style_matches(state: &State, style: UnpinStyle) -> bool {
-    match (state, style) {
-        (_, UnpinStyle::All) => true,
-        (State::Comment { .. }, UnpinStyle::Comment) => true,
-        (State::TagDigest { .. }, UnpinStyle::TagDigest) => true,
-        _ => false,
-    }
+    matches!(
+        (state, style),
+        (_, UnpinStyle::All)
+            | (State::Comment { .. }, UnpinStyle::Comment)
+            | (State::TagDigest { .. }, UnpinStyle::TagDigest)
+    )
 }
