@@ -179,4 +179,26 @@ mod tests {
             "::error file=k8s/a%2Cb.yaml,line=3,col=12,title=digestpin not-pinned::nginx:1.25: 100%25%0Anot pinned"
         );
     }
+
+    #[test]
+    fn uri_references_encode_what_is_not_a_plain_path_character() {
+        assert_eq!(uri_reference("k8s/app.yaml"), "k8s/app.yaml");
+        assert_eq!(
+            uri_reference("a b/100%:#é.yaml"),
+            "a%20b/100%25%3A%23%C3%A9.yaml"
+        );
+    }
+
+    #[test]
+    fn one_escape_for_data_and_properties() {
+        let hostile = "a%0A::error::x,\r\n.yaml";
+        assert_eq!(
+            escape(hostile, Escape::Data),
+            "a%250A::error::x,%0D%0A.yaml"
+        );
+        assert_eq!(
+            escape(hostile, Escape::Property),
+            "a%250A%3A%3Aerror%3A%3Ax%2C%0D%0A.yaml"
+        );
+    }
 }
