@@ -506,6 +506,13 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             "`digestpin config` prints settings, not findings: use --format human or --format json"
         );
     }
+    if args.format == Format::Github
+        && matches!(args.command, Command::List(_) | Command::Resolve(_))
+    {
+        anyhow::bail!(
+            "--format github prints annotations of findings, which `list` and `resolve` do not make: use --format human or --format json"
+        );
+    }
     let global = Global {
         config: args.config,
         format: args.format,

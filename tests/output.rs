@@ -228,6 +228,32 @@ fn config_show_prints_every_setting_in_both_formats() {
 }
 
 #[test]
+fn a_format_a_command_cannot_honour_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pod.yaml", &pod("nginx:1.25"));
+    let cases = [
+        (
+            &["--format", "github", "list", "."][..],
+            "digestpin: error: --format github prints annotations of findings, which `list` and `resolve` do not make: use --format human or --format json\n",
+        ),
+        (
+            &["--format", "github", "resolve", "nginx:1.25"][..],
+            "digestpin: error: --format github prints annotations of findings, which `list` and `resolve` do not make: use --format human or --format json\n",
+        ),
+        (
+            &["--format", "markdown", "check", "."][..],
+            "digestpin: error: --format markdown is for `digestpin list`\n",
+        ),
+    ];
+    for (args, stderr) in cases {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(text(&out.stdout), "", "{args:?}");
+        assert_eq!(text(&out.stderr), stderr, "{args:?}");
+    }
+}
+
+#[test]
 fn sarif_uris_are_percent_encoded_and_validate_with_format_checks() {
     let schema = sarif_schema();
     // The format checks are on: a raw space is not a URI reference.
