@@ -30,6 +30,9 @@ fi
 if [ "${1-}" != --registry-only ]; then
   python3 -m check_jsonschema --version >/dev/null 2>&1 ||
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore check-jsonschema
+  # Without rfc3987, check-jsonschema silently skips the `uri-reference` format.
+  python3 -c 'import rfc3987' >/dev/null 2>&1 ||
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore rfc3987
   python3 -m pre_commit --version >/dev/null 2>&1 ||
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore pre-commit
   python3 -m pip show -q zizmor >/dev/null 2>&1 ||

@@ -23,7 +23,7 @@ use digestpin::refresh;
 use digestpin::registry::{Mirror, Platform, Resolver, ResolverOptions};
 use digestpin::walk::{self, WalkOptions};
 
-use crate::report::{Format, Report};
+use crate::report::{Format, Report, print_stdout};
 
 /// The process's exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +225,12 @@ struct UnpinArgs {
     paths: Paths,
     #[command(flatten)]
     rewrite: Rewrite,
+    /// Which pins to unpin: those `pin --style` of this value writes [default: the configured style, else comment]
+    #[arg(long, value_enum)]
+    style: Option<StyleArg>,
+    /// Unpin pins of both styles.
+    #[arg(long, conflicts_with = "style")]
+    all: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -485,7 +491,8 @@ impl Context {
                 let subject = args.commit_message.as_deref().unwrap_or(subject);
                 let oid = committer.commit(&changed, &format!("{subject}\n\n{body}"))?;
                 if self.report.is_human() {
-                    eprintln!("committed {} files as {oid}", changed.len());
+                    let files = if changed.len() == 1 { "file" } else { "files" };
+                    eprintln!("committed {} {files} as {oid}", changed.len());
                 }
             }
         }
@@ -573,6 +580,20 @@ struct Global {
 pub fn run(args: Args) -> anyhow::Result<Status> {
     if args.format == Format::Markdown && !matches!(args.command, Command::List(_)) {
         anyhow::bail!("--format markdown is for `digestpin list`");
+    }
+    if matches!(args.format, Format::Sarif | Format::Github)
+        && matches!(args.command, Command::Config(_))
+    {
+        anyhow::bail!(
+            "`digestpin config` prints settings, not findings: use --format human or --format json"
+        );
+    }
+    if args.format == Format::Github
+        && matches!(args.command, Command::List(_) | Command::Resolve(_))
+    {
+        anyhow::bail!(
+            "--format github prints annotations of findings, which `list` and `resolve` do not make: use --format human or --format json"
+        );
     }
     let global = Global {
         config: args.config,
@@ -665,9 +686,19 @@ fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
 
 fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
     let mode = args.rewrite.mode();
-    let mut ctx = Context::new(global, args.paths.layer(), mode, "unpin")?;
+    let mut flags = args.paths.layer();
+    flags.style = args.style.map(|s| match s {
+        StyleArg::Comment => Style::Comment,
+        StyleArg::TagDigest => Style::TagDigest,
+    });
+    let mut ctx = Context::new(global, flags, mode, "unpin")?;
+    let style = match (args.all, ctx.config.style) {
+        (true, _) => lifecycle::UnpinStyle::All,
+        (false, Some(Style::TagDigest)) => lifecycle::UnpinStyle::TagDigest,
+        (false, Some(Style::Comment) | None) => lifecycle::UnpinStyle::Comment,
+    };
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let outcome = lifecycle::unpin(&files);
+    let outcome = lifecycle::unpin(&files, style);
     let status = ctx.finish(mode, outcome, messages, walk_failed, None)?;
     done(&mut ctx, status)
 }
@@ -695,13 +726,29 @@ fn run_config(global: &Global, args: &ConfigArgs) -> anyhow::Result<Status> {
     let (config, sources) = Config::discover(&cwd, global.config.as_deref())?;
     // Showing is the only thing `config` does; `--show` says so explicitly.
     let ConfigArgs { show: _ } = args;
+    // Every setting, the defaults included, under what the files say.
+    let settings = Config::defaults().merged(config);
+    if global.format == Format::Json {
+        let document = serde_json::json!({
+            "settings": settings,
+            "sources": sources.iter().map(|s| display(s, &cwd)).collect::<Vec<_>>(),
+        });
+        let text = serde_json::to_string_pretty(&document)?;
+        print_stdout(&format!("{text}\n"));
+        return Ok(Status::Ok);
+    }
+    let mut text = String::new();
     if sources.is_empty() {
-        println!("# no {} found; defaults in force", config::FILE_NAME);
+        text.push_str(&format!(
+            "# no {} found; defaults in force\n",
+            config::FILE_NAME
+        ));
     }
     for source in &sources {
-        println!("# from {}", display(source, &cwd));
+        text.push_str(&format!("# from {}\n", display(source, &cwd)));
     }
-    print!("{}", config.to_toml());
+    text.push_str(&settings.to_toml());
+    print_stdout(&text);
     Ok(Status::Ok)
 }
 
@@ -710,17 +757,14 @@ fn display(path: &Path, cwd: &Path) -> String {
 }
 
 fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
-    let ctx = Context::new(global, args.registry.layer(), Mode::Check, "resolve")?;
+    let mut ctx = Context::new(global, args.registry.layer(), Mode::Check, "resolve")?;
     let platform = ctx.platform()?;
-    let mut status = Status::Ok;
     let mut parsed = Vec::new();
+    let mut errors = Vec::new();
     for text in &args.references {
         match Reference::parse(text) {
             Ok(reference) => parsed.push((text, reference)),
-            Err(err) => {
-                eprintln!("{text} error: {err}");
-                status = Status::Error;
-            }
+            Err(err) => errors.push((text, err.to_string())),
         }
     }
     let resolver = ctx.resolver(args.registry.loopback_only)?;
@@ -730,22 +774,29 @@ fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
         .map(|(_, r)| pin::resolve_key(r, platform.as_ref()))
         .collect();
     let results = resolver.resolve_all(&keys);
-    for (text, reference) in &parsed {
-        if let Some(digest) = reference.digest() {
-            println!("{text} {digest}");
+    // In the order given on the command line.
+    let mut lines = Vec::new();
+    for text in &args.references {
+        if let Some((_, err)) = errors.iter().find(|(t, _)| *t == text) {
+            lines.push((text.clone(), Err(err.clone())));
             continue;
         }
-        match results.get(&pin::resolve_key(reference, platform.as_ref())) {
-            Some(Ok(resolved)) => println!("{text} {}", resolved.digest),
-            Some(Err(err)) => {
-                eprintln!("{text} error: {err}");
-                status = Status::Error;
+        let Some((_, reference)) = parsed.iter().find(|(t, _)| *t == text) else {
+            continue;
+        };
+        let result = if let Some(digest) = reference.digest() {
+            Ok(digest.to_string())
+        } else {
+            match results.get(&pin::resolve_key(reference, platform.as_ref())) {
+                Some(Ok(resolved)) => Ok(resolved.digest.clone()),
+                Some(Err(err)) => Err(err.to_string()),
+                None => Err("not resolved".to_string()),
             }
-            None => {
-                eprintln!("{text} error: not resolved");
-                status = Status::Error;
-            }
-        }
+        };
+        lines.push((text.clone(), result));
     }
-    Ok(status)
+    let platform = platform.as_ref().map(ToString::to_string);
+    ctx.report.resolved(&lines, platform.as_deref());
+    let failed = lines.iter().any(|(_, r)| r.is_err());
+    done(&mut ctx, Status::of(failed, false))
 }

@@ -164,6 +164,27 @@ impl Config {
         Ok((config, sources))
     }
 
+    /// The built-in defaults, the bottom layer of every merge (`config
+    /// --show` prints them with the rest).
+    pub fn defaults() -> Config {
+        Config {
+            include: Some(Vec::new()),
+            exclude: Some(Vec::new()),
+            style: Some(Style::Comment),
+            platform: None,
+            jobs: Some(8),
+            timeout: Some(30),
+            retries: Some(4),
+            ca_file: None,
+            mirrors: Some(Vec::new()),
+            policy: Policy {
+                deny_latest: Some(false),
+                allow: Some(Vec::new()),
+            },
+            custom_resources: Some(Vec::new()),
+        }
+    }
+
     /// The settings as TOML.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()

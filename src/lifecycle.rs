@@ -128,6 +128,8 @@ pub enum EntryState {
     Pinned,
     Unpinned,
     Skipped,
+    /// On a line carrying `# digestpin:ignore`.
+    Ignored,
 }
 
 impl std::fmt::Display for EntryState {
@@ -136,6 +138,7 @@ impl std::fmt::Display for EntryState {
             EntryState::Pinned => "pinned",
             EntryState::Unpinned => "unpinned",
             EntryState::Skipped => "skipped",
+            EntryState::Ignored => "ignored",
         })
     }
 }
@@ -233,7 +236,9 @@ pub fn list(files: &[ScannedFile]) -> Vec<Entry> {
                         at,
                         kind: site.kind,
                         value: site.value.clone(),
-                        state: if state.is_pinned() {
+                        state: if ignored(file, site) {
+                            EntryState::Ignored
+                        } else if state.is_pinned() {
                             EntryState::Pinned
                         } else {
                             EntryState::Unpinned
@@ -262,10 +267,23 @@ pub fn list(files: &[ScannedFile]) -> Vec<Entry> {
     out
 }
 
-/// Turns every pin with a known tag back into `name:tag`, removing our tag
-/// comment: the inverse of `pin` on the bytes (an untagged reference comes
-/// back as `name:latest`).
-pub fn unpin(files: &[ScannedFile]) -> Outcome {
+/// Which pins `unpin` turns back into `name:tag`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnpinStyle {
+    /// `name@sha256:… # tag`, the form `pin` writes by default.
+    Comment,
+    /// `name:tag@sha256:…`, the form of `pin --style tag-digest` (and of
+    /// many pins written by hand).
+    TagDigest,
+    /// Both forms.
+    All,
+}
+
+/// Turns every pin of the chosen form with a known tag back into
+/// `name:tag`, removing our tag comment: with the style `pin` used, the
+/// inverse of `pin` on the bytes (an untagged reference comes back as
+/// `name:latest`). Pins of the other form are left as they are.
+pub fn unpin(files: &[ScannedFile], style: UnpinStyle) -> Outcome {
     let mut outcome = Outcome::default();
     for file in files {
         outcome.summary.files += 1;
@@ -293,6 +311,12 @@ pub fn unpin(files: &[ScannedFile]) -> Outcome {
                     });
                     continue;
                 }
+                State::Comment { .. } | State::TagDigest { .. }
+                    if !style_matches(&state, style) =>
+                {
+                    outcome.summary.already_pinned += 1;
+                    continue;
+                }
                 State::Comment { tag, comment } => {
                     edits.push(Edit::replace(comment.clone(), ""));
                     tag
@@ -311,4 +335,13 @@ pub fn unpin(files: &[ScannedFile]) -> Outcome {
         pin::finish_file(file, &edits, &changes, messages, &mut outcome);
     }
     outcome
+}
+
+fn style_matches(state: &State, style: UnpinStyle) -> bool {
+    matches!(
+        (state, style),
+        (_, UnpinStyle::All)
+            | (State::Comment { .. }, UnpinStyle::Comment)
+            | (State::TagDigest { .. }, UnpinStyle::TagDigest)
+    )
 }

@@ -163,6 +163,9 @@ pub struct Summary {
     pub skipped: usize,
     pub failed: usize,
     pub file_errors: usize,
+    /// References that resolved but stay unwritten because another
+    /// reference of their file failed.
+    pub held_back: usize,
 }
 
 /// The result of planning: what to write and what to say.
@@ -460,6 +463,9 @@ fn plan_file(
     }
     if failed || pins.is_empty() {
         // A file with a failed reference is left byte-identical.
+        if failed {
+            outcome.summary.held_back += pins.len();
+        }
         return;
     }
     let mut per_line: HashMap<usize, usize> = HashMap::new();

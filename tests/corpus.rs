@@ -226,18 +226,21 @@ fn corpus_pins_only_image_values() {
     );
     assert_eq!(snapshot(work.path()), after, "the second run changed files");
 
-    // `unpin` is the inverse of `pin`: unpin(pin(x)) == unpin(x), where the
+    // `unpin --all` is the inverse of `pin` (which writes `name:tag@sha256`
+    // where no comment can go): unpin(pin(x)) == unpin(x), where the
     // references that pin resolved as untagged come back as `name:latest`.
     // (unpin(x) differs from x where the corpus has pins of its own.)
     let unpin_in = |dir: &Path| {
         let out = support::digestpin()
             .current_dir(dir)
-            .args(["unpin", "."])
+            .args(["unpin", "--all", "."])
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{stderr}");
     };
+    let styled = tempfile::tempdir().unwrap();
+    copy_tree(work.path(), styled.path());
     unpin_in(work.path());
     let round_trip = snapshot(work.path());
     let direct = tempfile::tempdir().unwrap();
@@ -261,4 +264,51 @@ fn corpus_pins_only_image_values() {
         compared += 1;
     }
     assert!(compared > 500, "only {compared} files compared");
+    // With its default style (comment, pin's), unpin turns back only what pin
+    // wrote in that style: every `name:tag@sha256:…` pin of the corpus's own
+    // keeps its digest.
+    let upstream = tag_digest_sites(&corpus);
+    assert!(
+        !upstream.is_empty(),
+        "the corpus has no name:tag@sha256 pins"
+    );
+    let out = support::digestpin()
+        .current_dir(styled.path())
+        .args(["unpin", "."])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kept = tag_digest_sites(styled.path());
+    let lost: Vec<_> = upstream.difference(&kept).collect();
+    assert!(lost.is_empty(), "pin then unpin lost these pins: {lost:#?}");
+}
+
+/// Every `name:tag@sha256:…` reference under `root`: file, line and value.
+fn tag_digest_sites(root: &Path) -> std::collections::BTreeSet<(PathBuf, usize, String)> {
+    let mut sites = std::collections::BTreeSet::new();
+    for (path, bytes) in snapshot(root) {
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        let Ok(Some((_, findings))) = digestpin::detect::scan(&text) else {
+            continue;
+        };
+        for finding in &findings {
+            if let digestpin::detect::Finding::Image { site, reference } = finding
+                && matches!(
+                    digestpin::state::state(&text, site, reference),
+                    digestpin::state::State::TagDigest { .. }
+                )
+            {
+                let relative = path.strip_prefix(root).unwrap().to_path_buf();
+                sites.insert((relative, site.line, site.value.clone()));
+            }
+        }
+    }
+    sites
 }

@@ -109,11 +109,21 @@ fn fixture_pairs() {
             got,
             "{name}: second run changed the file"
         );
-        // `unpin` is the inverse of `pin` on the bytes: unpin(pin(x)) equals
-        // unpin(x) (which differs from x only where x has pins of its own),
-        // with the references pin resolved as untagged made `name:latest`.
+        // `unpin` of what pin wrote is the inverse of `pin` on the bytes:
+        // unpin(pin(x)) equals unpin(x) (which differs from x only where x
+        // has pins of those styles of its own), with the references pin
+        // resolved as untagged made `name:latest`.
+        // Pin falls back to `name:tag@sha256` where no comment can go, so
+        // after a comment-style pin both styles are unpinned.
+        let style: &[&str] = match args.iter().position(|a| a == "--style") {
+            Some(i) if args.get(i + 1).is_some_and(|s| s == "tag-digest") => {
+                &["--style", "tag-digest"]
+            }
+            _ => &["--all"],
+        };
         let out = support::digestpin()
             .arg("unpin")
+            .args(style)
             .arg(&file)
             .output()
             .unwrap();
@@ -123,6 +133,7 @@ fn fixture_pairs() {
         std::fs::write(&direct, &input).unwrap();
         let out = support::digestpin()
             .arg("unpin")
+            .args(style)
             .arg(&direct)
             .output()
             .unwrap();

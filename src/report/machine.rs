@@ -22,6 +22,7 @@ const RULES: &[(&str, &str)] = &[
     ("pinned", "Image reference pinned"),
     ("rewritten", "Image reference rewritten"),
     ("reference", "Image reference"),
+    ("resolved", "Image reference resolved"),
 ];
 
 fn sarif_level(level: Level) -> &'static str {
@@ -56,7 +57,7 @@ pub fn sarif(records: &[Record]) -> serde_json::Value {
                     region.insert("startColumn".into(), column.into());
                 }
                 let mut physical = serde_json::json!({
-                    "artifactLocation": {"uri": path.trim_start_matches("./")},
+                    "artifactLocation": {"uri": uri_reference(path.trim_start_matches("./"))},
                 });
                 if !region.is_empty() {
                     physical["region"] = serde_json::Value::Object(region);
@@ -81,16 +82,48 @@ pub fn sarif(records: &[Record]) -> serde_json::Value {
     })
 }
 
-/// Escapes a workflow command's message.
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+/// Where an escaped text goes in a workflow command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// The message after `::`, or any other line GitHub reads commands from.
+    Data,
+    /// A property value (`file=…`, `title=…`).
+    Property,
 }
 
-/// Escapes a workflow command's property value.
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+/// Escapes text for GitHub's workflow commands, as GitHub documents: `%`,
+/// `\r` and `\n` everywhere, and `:` and `,` in property values. Every byte
+/// the github format prints that may start or end a command (file names,
+/// messages, diff headers) goes through here.
+pub fn escape(s: &str, target: Escape) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            ':' if target == Escape::Property => out.push_str("%3A"),
+            ',' if target == Escape::Property => out.push_str("%2C"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A repository-relative path as a URI reference (RFC 3986): each byte
+/// outside the unreserved set and `/` is percent-encoded, so a space, `%`,
+/// `#` or `:` in a file name stays part of the path.
+pub fn uri_reference(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(char::from(byte));
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
 }
 
 /// `::error file=…,line=…,col=…,title=…::message`
@@ -104,7 +137,7 @@ pub fn annotation(r: &Record) -> String {
     if let Some(path) = &r.path {
         properties.push(format!(
             "file={}",
-            escape_property(path.trim_start_matches("./"))
+            escape(path.trim_start_matches("./"), Escape::Property)
         ));
     }
     if let Some(line) = r.line {
@@ -115,12 +148,12 @@ pub fn annotation(r: &Record) -> String {
     }
     properties.push(format!(
         "title={}",
-        escape_property(&format!("digestpin {}", r.rule))
+        escape(&format!("digestpin {}", r.rule), Escape::Property)
     ));
     format!(
         "::{command} {}::{}",
         properties.join(","),
-        escape_data(&r.message)
+        escape(&r.message, Escape::Data)
     )
 }
 
@@ -144,6 +177,28 @@ mod tests {
         assert_eq!(
             annotation(&r),
             "::error file=k8s/a%2Cb.yaml,line=3,col=12,title=digestpin not-pinned::nginx:1.25: 100%25%0Anot pinned"
+        );
+    }
+
+    #[test]
+    fn uri_references_encode_what_is_not_a_plain_path_character() {
+        assert_eq!(uri_reference("k8s/app.yaml"), "k8s/app.yaml");
+        assert_eq!(
+            uri_reference("a b/100%:#é.yaml"),
+            "a%20b/100%25%3A%23%C3%A9.yaml"
+        );
+    }
+
+    #[test]
+    fn one_escape_for_data_and_properties() {
+        let hostile = "a%0A::error::x,\r\n.yaml";
+        assert_eq!(
+            escape(hostile, Escape::Data),
+            "a%250A::error::x,%0D%0A.yaml"
+        );
+        assert_eq!(
+            escape(hostile, Escape::Property),
+            "a%250A%3A%3Aerror%3A%3Ax%2C%0D%0A.yaml"
         );
     }
 }

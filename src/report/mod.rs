@@ -67,9 +67,15 @@ pub struct Record {
     pub kind: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// `resolve`: the platform the digest was resolved for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
     /// Printed on standard output (results) rather than standard error.
     #[serde(skip)]
     stdout: bool,
+    /// Whether `path` is already repository-relative.
+    #[serde(skip)]
+    path_normalised: bool,
 }
 
 impl Record {
@@ -87,7 +93,9 @@ impl Record {
             tag: None,
             kind: None,
             state: None,
+            platform: None,
             stdout: false,
+            path_normalised: false,
         }
     }
 
@@ -155,22 +163,23 @@ impl Report {
 
     /// Prints (human) or keeps (machine formats) a batch of records.
     fn emit(&mut self, mut batch: Vec<Record>) {
+        self.normalise(&mut batch);
         batch.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
         match self.format {
             Format::Human | Format::Markdown => {
                 let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
                 for r in &batch {
                     let location = match (&r.path, r.line, r.column) {
-                        (Some(p), Some(l), Some(c)) => format!("{p}:{l}:{c}: "),
-                        (Some(p), _, _) => format!("{p}: "),
+                        (Some(p), Some(l), Some(c)) => format!("{}:{l}:{c}: ", printable(p)),
+                        (Some(p), _, _) => format!("{}: ", printable(p)),
                         _ => String::new(),
                     };
                     let message = match r.level {
                         Level::Error if !r.stdout => {
-                            format!("{} {}", self.paint("error:", "1;31"), r.message)
+                            format!("{} {}", self.paint("error:", "1;31"), printable(&r.message))
                         }
-                        Level::Warning if !r.stdout => self.paint(&r.message, "33"),
-                        _ => r.message.clone(),
+                        Level::Warning if !r.stdout => self.paint(&printable(&r.message), "33"),
+                        _ => printable(&r.message),
                     };
                     let _ = if r.stdout {
                         writeln!(stdout.lock(), "{location}{message}")
@@ -189,6 +198,19 @@ impl Report {
             Format::Json | Format::Sarif => {}
         }
         self.records.extend(batch);
+    }
+
+    /// Spells every record's path as diffs and `changed_files` do:
+    /// relative to the repository's top, with `/`. Done once per record.
+    fn normalise(&self, batch: &mut [Record]) {
+        for r in batch {
+            if let Some(path) = &r.path
+                && !r.path_normalised
+            {
+                r.path = Some(self.relative(Path::new(path)));
+                r.path_normalised = true;
+            }
+        }
     }
 
     pub fn walk_error(&mut self, error: &WalkError) {
@@ -275,11 +297,8 @@ impl Report {
                     reference,
                     error,
                 } => {
-                    self.failures.entry(error.kind()).or_default().push(format!(
-                        "{}:{}",
-                        at.path.display(),
-                        at.line
-                    ));
+                    let place = format!("{}:{}", self.relative(&at.path), at.line);
+                    self.failures.entry(error.kind()).or_default().push(place);
                     Record {
                         reference: Some(reference.clone()),
                         ..Record::new(
@@ -319,10 +338,7 @@ impl Report {
             .collect();
         self.emit(batch);
         if !violations.is_empty() && self.format == Format::Human {
-            eprintln!(
-                "{} references need pinning; run `digestpin pin` on these files",
-                violations.len()
-            );
+            eprintln!("{}", check_summary(violations));
         }
         self.summary = Some(serde_json::json!({ "violations": violations.len() }));
     }
@@ -357,7 +373,11 @@ impl Report {
             .collect();
         self.emit(batch);
         if self.format == Format::Human {
-            eprintln!("{checked} pins verified, {} findings", findings.len());
+            eprintln!(
+                "{} verified, {}",
+                count(checked, "pin", "pins"),
+                count(findings.len(), "finding", "findings")
+            );
         }
         self.summary = Some(serde_json::json!({ "pins": checked, "findings": findings.len() }));
     }
@@ -381,13 +401,15 @@ impl Report {
                         "{}\t{}\t{}\t{}\t{}",
                         e.kind,
                         e.state,
-                        e.name.as_deref().unwrap_or(&e.value),
-                        e.tag.as_deref().unwrap_or("-"),
-                        e.digest.as_deref().unwrap_or("-"),
+                        printable(e.name.as_deref().unwrap_or(&e.value)),
+                        printable(e.tag.as_deref().unwrap_or("-")),
+                        printable(e.digest.as_deref().unwrap_or("-")),
                     ),
                 )
             })
             .collect::<Vec<_>>();
+        let mut batch = batch;
+        self.normalise(&mut batch);
         if self.format == Format::Human {
             // `path:line:col<TAB>…`: the location is a column of its own.
             let stdout = std::io::stdout();
@@ -396,7 +418,7 @@ impl Report {
                 let _ = writeln!(
                     out,
                     "{}:{}:{}\t{}",
-                    r.path.as_deref().unwrap_or_default(),
+                    printable(r.path.as_deref().unwrap_or_default()),
                     r.line.unwrap_or_default(),
                     r.column.unwrap_or_default(),
                     r.message
@@ -449,6 +471,13 @@ impl Report {
         let mut text = String::new();
         for change in changes {
             let name = self.relative(&change.path);
+            // In the github format the diff goes to the log GitHub reads
+            // workflow commands from: a file name must not start one.
+            let name = if self.format == Format::Github {
+                machine::escape(&name, machine::Escape::Data)
+            } else {
+                name
+            };
             let diff = similar::TextDiff::from_lines(&change.original, &change.updated);
             text.push_str(
                 &diff
@@ -462,8 +491,10 @@ impl Report {
             Format::Human | Format::Github | Format::Markdown => {
                 let stdout = std::io::stdout();
                 let mut out = stdout.lock();
-                out.write_all(text.as_bytes())?;
-                out.flush()
+                match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                    other => other,
+                }
             }
             Format::Json => {
                 self.diff = Some(text);
@@ -484,6 +515,7 @@ impl Report {
             "failed": summary.failed,
             "file_errors": summary.file_errors,
             "changed_files": changes.len(),
+            "held_back": summary.held_back,
         }));
         if self.format != Format::Human && self.format != Format::Github {
             return;
@@ -502,16 +534,25 @@ impl Report {
             "already pinned"
         };
         let mut line = format!(
-            "{} references in {} files: {} {action}, {} {kept}, {} skipped, {} failed",
-            summary.found,
-            summary.files,
+            "{} in {}: {} {action}, {} {kept}, {} skipped, {} failed",
+            count(summary.found, "reference", "references"),
+            count(summary.files, "file", "files"),
             summary.pinned,
             summary.already_pinned,
             summary.skipped,
             summary.failed
         );
+        if summary.held_back > 0 {
+            line.push_str(&format!(
+                ", {} held back in files with a failure",
+                summary.held_back
+            ));
+        }
         if summary.file_errors > 0 {
-            line.push_str(&format!(", {} files with errors", summary.file_errors));
+            line.push_str(&format!(
+                ", {} with errors",
+                count(summary.file_errors, "file", "files")
+            ));
         }
         if !changes.is_empty() {
             let verb = if self.mode == Mode::Write {
@@ -519,11 +560,14 @@ impl Report {
             } else {
                 "would change"
             };
-            line.push_str(&format!("; {} files {verb}", changes.len()));
+            line.push_str(&format!(
+                "; {} {verb}",
+                count(changes.len(), "file", "files")
+            ));
         }
-        eprintln!("{line}");
+        self.note(&line);
         if self.failures.values().map(Vec::len).sum::<usize>() > 1 {
-            eprintln!("failed references by reason:");
+            self.note("failed references by reason:");
             for (kind, places) in &self.failures {
                 let shown: Vec<&str> = places.iter().take(5).map(String::as_str).collect();
                 let more = places.len().saturating_sub(shown.len());
@@ -532,7 +576,11 @@ impl Report {
                 } else {
                     String::new()
                 };
-                eprintln!("  {kind}: {} ({}{more})", places.len(), shown.join(", "));
+                self.note(&format!(
+                    "  {kind}: {} ({}{more})",
+                    places.len(),
+                    shown.join(", ")
+                ));
             }
         }
     }
@@ -554,15 +602,92 @@ impl Report {
             Format::Human | Format::Github | Format::Markdown => return,
         };
         if let Ok(text) = out {
-            println!("{text}");
+            print_stdout(&format!("{text}\n"));
         }
     }
 
+    /// A line for people on standard error; in the github format escaped,
+    /// since GitHub reads workflow commands from every line of the log.
+    fn note(&self, line: &str) {
+        let line = if self.format == Format::Github {
+            machine::escape(line, machine::Escape::Data)
+        } else {
+            printable(line)
+        };
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+
+    /// `resolve`: each reference with its digest, or why it has none.
+    pub fn resolved(
+        &mut self,
+        results: &[(String, Result<String, String>)],
+        platform: Option<&str>,
+    ) {
+        if self.format == Format::Human {
+            for (text, result) in results {
+                match result {
+                    Ok(digest) => print_stdout(&format!("{} {digest}\n", printable(text))),
+                    Err(err) => self.note(&format!("{text} error: {err}")),
+                }
+            }
+        } else {
+            let batch = results
+                .iter()
+                .map(|(text, result)| match result {
+                    Ok(digest) => Record {
+                        reference: Some(text.clone()),
+                        digest: Some(digest.clone()),
+                        platform: platform.map(String::from),
+                        stdout: true,
+                        ..Record::new(None, Level::Note, "resolved", format!("{text} {digest}"))
+                    },
+                    Err(err) => Record {
+                        reference: Some(text.clone()),
+                        platform: platform.map(String::from),
+                        ..Record::new(
+                            None,
+                            Level::Error,
+                            "resolve-failed",
+                            format!("{text}: {err}"),
+                        )
+                    },
+                })
+                .collect();
+            self.emit(batch);
+        }
+        let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+        self.summary = Some(serde_json::json!({
+            "references": results.len(),
+            "failed": failed,
+        }));
+    }
+
     fn relative(&self, path: &Path) -> String {
-        let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let absolute = lexical_absolute(path);
         let shown = absolute.strip_prefix(&self.root).unwrap_or(path);
         shown.to_string_lossy().replace('\\', "/")
     }
+}
+
+/// `path` made absolute against the (canonical) working directory without
+/// following symbolic links: a link is shown by its own name, never by the
+/// file it points to.
+fn lexical_absolute(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .unwrap_or_else(|_| PathBuf::from("."));
+    let mut absolute = PathBuf::new();
+    for component in cwd.join(path).components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                absolute.pop();
+            }
+            other => absolute.push(other),
+        }
+    }
+    absolute
 }
 
 /// The top of the git repository holding the working directory, or the
@@ -574,4 +699,69 @@ fn repository_root() -> PathBuf {
     cwd.ancestors()
         .find(|dir| dir.join(".git").exists())
         .map_or_else(|| cwd.clone(), Path::to_path_buf)
+}
+
+/// Writes to standard output. A reader that went away (`| head`) ends the
+/// output quietly: the rest is dropped and the exit status stays the
+/// command's own, as for any other write that cannot be delivered.
+pub fn print_stdout(text: &str) {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// `1 reference`, `2 references`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The closing line of `check`: references counted once each, however many
+/// rules they break.
+fn check_summary(violations: &[Violation]) -> String {
+    use digestpin::lifecycle::Problem;
+    let places = |problem: Option<&Problem>| {
+        violations
+            .iter()
+            .filter(|v| problem.is_none_or(|p| &v.problem == p))
+            .map(|v| (&v.at.path, v.at.line, v.at.column))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let (all, unpinned, latest) = (
+        places(None),
+        places(Some(&Problem::NotPinned)),
+        places(Some(&Problem::Latest)),
+    );
+    if latest == 0 {
+        let verb = if all == 1 { "needs" } else { "need" };
+        format!(
+            "{} {verb} pinning; run `digestpin pin` on these files",
+            count(all, "reference", "references")
+        )
+    } else {
+        let verb = if all == 1 { "fails" } else { "fail" };
+        format!(
+            "{} {verb} the check: {unpinned} not pinned, {latest} using the `latest` tag",
+            count(all, "reference", "references")
+        )
+    }
+}
+
+/// A value shown on one line: line breaks, tabs and other control
+/// characters are written as escapes (`\n`, `\t`, `\u{1b}`).
+fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
 }
