@@ -260,6 +260,9 @@ struct RegistryArgs {
     /// Retries of a request after a connection error, 5xx or 429 [default: 4]
     #[arg(long)]
     retries: Option<u32>,
+    /// GET each manifest and check that its sha256 is the digest the registry's HEAD named.
+    #[arg(long)]
+    verify_digest: bool,
     /// Refuse any request to an address outside the loopback range (for tests).
     #[arg(
         long,
@@ -285,6 +288,7 @@ impl RegistryArgs {
             jobs: self.jobs,
             timeout: self.timeout,
             retries: self.retries,
+            verify_digest: self.verify_digest.then_some(true),
             ..Config::default()
         }
     }
@@ -355,6 +359,7 @@ impl Context {
             jobs: self.config.jobs.unwrap_or(8).max(1),
             timeout: Duration::from_secs(self.config.timeout.unwrap_or(30).max(1)),
             retries: self.config.retries.unwrap_or(4),
+            verify_digest: self.config.verify_digest.unwrap_or(false),
             loopback_only,
             ..ResolverOptions::default()
         };
@@ -619,6 +624,13 @@ fn run_config(global: &Global, args: &ConfigArgs) -> anyhow::Result<Status> {
     }
     for source in &sources {
         println!("# from {}", display(source, &cwd));
+    }
+    // A mirror URL's password is never shown.
+    let mut config = config;
+    if let Some(mirrors) = config.mirrors.as_mut() {
+        for mirror in mirrors.iter_mut() {
+            *mirror = digestpin::registry::redact_mirror(mirror);
+        }
     }
     print!("{}", config.to_toml());
     Ok(Status::Ok)
