@@ -246,8 +246,10 @@ struct RegistryArgs {
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     platform: Option<Platform>,
     /// Resolve references of registry HOST at URL (repeatable); HOST `*` maps every registry without a mapping of its own.
+    // Parsed with the configuration's mirrors, so that an invalid one is
+    // reported with its password hidden (clap would quote it whole).
     #[arg(long, value_name = "HOST=URL")]
-    mirror: Vec<Mirror>,
+    mirror: Vec<String>,
     /// Trust this extra CA certificate (PEM).
     #[arg(long, value_name = "PATH")]
     ca_file: Option<PathBuf>,
@@ -278,12 +280,7 @@ impl RegistryArgs {
     fn layer(&self) -> Config {
         Config {
             platform: self.platform.as_ref().map(ToString::to_string),
-            mirrors: (!self.mirror.is_empty()).then(|| {
-                self.mirror
-                    .iter()
-                    .map(|m| format!("{}={}", m.host, m.url))
-                    .collect()
-            }),
+            mirrors: (!self.mirror.is_empty()).then(|| self.mirror.clone()),
             ca_file: self.ca_file.clone(),
             jobs: self.jobs,
             timeout: self.timeout,

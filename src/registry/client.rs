@@ -85,7 +85,7 @@ impl Resolver {
                     "redirect to {url} refused: only loopback addresses are allowed"
                 ))
             } else if attempt.previous().len() >= 10 {
-                attempt.error("too many redirects")
+                attempt.error("10 redirects in a row (a redirect loop?)")
             } else {
                 attempt.follow()
             }
@@ -264,6 +264,9 @@ fn transport_error(err: &reqwest::Error, url: &Url) -> ResolveError {
         source = e.source();
     }
     let reason = chain.last().cloned().unwrap_or_default();
+    if err.is_redirect() {
+        return ResolveError::InvalidResponse { url, reason };
+    }
     let all = chain.join(": ").to_ascii_lowercase();
     if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
         ResolveError::Tls { url, reason }
@@ -397,7 +400,10 @@ async fn read_body(
                 };
                 return Err(ResolveError::BrokenTransfer {
                     url: redact_url(url),
-                    reason: format!("the {what} was cut off after {} bytes: {reason}", body.len()),
+                    reason: format!(
+                        "the {what} was cut off after {} bytes: {reason}",
+                        body.len()
+                    ),
                 });
             }
         }
@@ -686,50 +692,53 @@ impl Inner {
         accept: Option<&str>,
     ) -> Result<Response, ResolveError> {
         let slot = self.auth_slot(url, repository);
-        let (known, generation) = {
+        let (mut header, mut generation) = {
             let state = slot.lock().await;
             (state.header.clone(), state.generation)
         };
-        let response = self
-            .send(method.clone(), url, known.as_deref(), accept)
-            .await?;
-        if response.status() != StatusCode::UNAUTHORIZED {
-            return Ok(response);
-        }
-        let challenge = response
-            .headers()
-            .get(WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(challenge::parse);
-        // Refused: get a header (again: a token may have expired), unless
-        // another request already did since this one read it.
-        let header = {
-            let mut state = slot.lock().await;
-            if state.generation != generation {
-                state.header.clone()
-            } else {
-                let header = self.authenticate(repository, url, challenge).await?;
-                state.header = header.clone();
-                state.generation += 1;
-                header
+        // A refused header is replaced (a token may have expired): by one
+        // another request got meanwhile, or by asking once for a new one.
+        // A second refusal of a header this request got itself is final.
+        let mut refreshed = false;
+        for _ in 0..4 {
+            let response = self
+                .send(method.clone(), url, header.as_deref(), accept)
+                .await?;
+            let status = response.status();
+            if status != StatusCode::UNAUTHORIZED && !(refreshed && status == StatusCode::FORBIDDEN)
+            {
+                return Ok(response);
             }
-        };
-        let Some(header) = header else {
-            return Err(ResolveError::Unauthorized {
-                url: redact_url(url),
-                reason:
-                    "the registry asks for credentials and Docker's config.json has none for it"
-                        .into(),
-            });
-        };
-        let response = self.send(method, url, Some(&header), accept).await?;
-        match response.status() {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(ResolveError::Unauthorized {
-                url: redact_url(url),
-                reason: "credentials refused".into(),
-            }),
-            _ => Ok(response),
+            if refreshed {
+                break;
+            }
+            let challenge = response
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(challenge::parse);
+            let mut state = slot.lock().await;
+            if state.generation == generation {
+                state.header = self.authenticate(repository, url, challenge).await?;
+                state.generation += 1;
+                refreshed = true;
+            }
+            header = state.header.clone();
+            generation = state.generation;
+            drop(state);
+            if header.is_none() {
+                return Err(ResolveError::Unauthorized {
+                    url: redact_url(url),
+                    reason:
+                        "the registry asks for credentials and Docker's config.json has none for it"
+                            .into(),
+                });
+            }
         }
+        Err(ResolveError::Unauthorized {
+            url: redact_url(url),
+            reason: "credentials refused".into(),
+        })
     }
 
     /// Answers a challenge: the `Authorization` header to send, if any.
@@ -950,7 +959,10 @@ impl Inner {
         key: &ResolveKey,
         url: &Url,
     ) -> Result<(Vec<u8>, String, String, Manifest), ResolveError> {
-        match self.get_manifest(&key.registry, &key.repository, url).await? {
+        match self
+            .get_manifest(&key.registry, &key.repository, url)
+            .await?
+        {
             Ok(found) => Ok(found),
             Err(StatusCode::NOT_FOUND) => {
                 Err(self.not_found(&key.registry, &key.repository, url).await)
@@ -961,7 +973,12 @@ impl Inner {
 
     /// With `verify_digest`: GETs the manifest `url` names and checks that it
     /// hashes to `expected`.
-    async fn verify(&self, key: &ResolveKey, url: &Url, expected: &str) -> Result<(), ResolveError> {
+    async fn verify(
+        &self,
+        key: &ResolveKey,
+        url: &Url,
+        expected: &str,
+    ) -> Result<(), ResolveError> {
         if !self.options.verify_digest {
             return Ok(());
         }
@@ -1104,7 +1121,14 @@ impl Inner {
             &format!("v2/{repository}/blobs/{}", config.digest),
         )?;
         let bytes = match self
-            .get_body(registry, repository, &blob_url, None, SMALL_MAX, "image config")
+            .get_body(
+                registry,
+                repository,
+                &blob_url,
+                None,
+                SMALL_MAX,
+                "image config",
+            )
             .await?
         {
             Ok((_, bytes)) => bytes,

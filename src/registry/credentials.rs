@@ -351,16 +351,32 @@ mod tests {
     #[test]
     fn values_never_reach_messages() {
         let secret = "hunter2-in-config";
-        let err = DockerConfig::parse(&format!(r#"{{"auths": {{"h": {{"auth": 7, "password": "{secret}"}}}}}}"#))
-            .map(|_| ()).unwrap_err();
-        assert_eq!(json_problem(&err), "does not have the expected fields and types (line 1, column 26)");
-        let config = DockerConfig::parse(&format!(r#"{{"auths": {{"h:1": {{"auth": "{secret}!"}}}}}}"#)).unwrap();
+        let err = DockerConfig::parse(&format!(
+            r#"{{"auths": {{"h": {{"auth": 7, "password": "{secret}"}}}}}}"#
+        ))
+        .map(|_| ())
+        .unwrap_err();
+        assert_eq!(
+            json_problem(&err),
+            "does not have the expected fields and types (line 1, column 26)"
+        );
+        let config = DockerConfig::parse(&format!(
+            r#"{{"auths": {{"h:1": {{"auth": "{secret}!"}}}}}}"#
+        ))
+        .unwrap();
         assert_eq!(
             config.lookup("h:1", T).unwrap_err().to_string(),
             "config.json: registry h:1: `auth` is not base64"
         );
         assert_eq!(
-            format!("{:?}", Credential { username: "u".into(), secret: secret.into(), identity_token: Some(secret.into()) }),
+            format!(
+                "{:?}",
+                Credential {
+                    username: "u".into(),
+                    secret: secret.into(),
+                    identity_token: Some(secret.into())
+                }
+            ),
             "Credential { username: \"u\", .. }"
         );
     }

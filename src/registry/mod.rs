@@ -221,7 +221,9 @@ pub enum ResolveError {
     Connection { url: String, reason: String },
     #[error("broken transfer: {reason} ({url})")]
     BrokenTransfer { url: String, reason: String },
-    #[error("the manifest's sha256 is {actual}, not the {header} the registry's Docker-Content-Digest names ({url})")]
+    #[error(
+        "the manifest's sha256 is {actual}, not the {header} the registry's Docker-Content-Digest names ({url})"
+    )]
     DigestMismatch {
         url: String,
         header: String,
