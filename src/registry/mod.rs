@@ -281,3 +281,42 @@ impl ResolveError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirror_passwords_are_redacted_everywhere_they_are_shown() {
+        let mirror: Mirror = "docker.io=http://user:pa55@127.0.0.1:5000/x"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            format!("{mirror:?}"),
+            "Mirror { host: \"docker.io\", url: \"http://user:***@127.0.0.1:5000/x\" }"
+        );
+        assert_eq!(
+            redact_mirror("*=https://u:p@h.example/"),
+            "*=https://u:***@h.example/"
+        );
+        assert_eq!(
+            redact_mirror("*=https://h.example/"),
+            "*=https://h.example/"
+        );
+        assert_eq!(redact_url_str("http://u:p@[bad/x"), "http://***@[bad/x");
+        assert_eq!(
+            "*=ftp://u:pa55@h/"
+                .parse::<Mirror>()
+                .unwrap_err()
+                .to_string(),
+            "invalid mirror URL `ftp://u:***@h/`: must be an http or https URL"
+        );
+        assert_eq!(
+            "*=http://u:pa55@[::1"
+                .parse::<Mirror>()
+                .unwrap_err()
+                .to_string(),
+            "invalid mirror URL `http://***@[::1`: invalid IPv6 address"
+        );
+    }
+}
