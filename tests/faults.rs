@@ -369,6 +369,32 @@ fn oversized_bodies_are_refused_unread() {
 }
 
 #[test]
+fn an_oversized_body_without_a_length_is_cut_at_the_limit() {
+    seed("faults/endless");
+    let proxy = without_digest_header(|_| {
+        let mut raw =
+            format!("HTTP/1.1 200 OK\r\nContent-Type: {INDEX}\r\nConnection: close\r\n\r\n")
+                .into_bytes();
+        raw.extend(std::iter::repeat_n(b' ', 6 << 20));
+        Action::Raw(raw)
+    });
+    let reference = format!("{}/faults/endless:v1", proxy.host());
+    let out = resolve(&reference, &[]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            Some(2),
+            "",
+            format!(
+                "{reference} error: invalid response: the manifest is over 4194304 bytes, more than the 4096 KiB allowed (http://{}/v2/faults/endless/manifests/v1)\n",
+                proxy.host()
+            )
+            .as_str()
+        )
+    );
+}
+
+#[test]
 fn stalls_and_trickles_end_at_the_timeout() {
     seed("faults/slow");
     for (name, action) in [

@@ -80,6 +80,8 @@ pub enum Action {
     Truncate { keep: usize, length: Option<usize> },
     /// Forward, writing the answer one byte per interval.
     Trickle(Duration),
+    /// Write these bytes as the whole answer, then close.
+    Raw(Vec<u8>),
 }
 
 type Handler = dyn Fn(&Request, usize) -> Action + Send + Sync;
@@ -294,6 +296,7 @@ fn serve(
             std::thread::sleep(duration);
             return Ok(());
         }
+        Action::Raw(bytes) => stream.write_all(&bytes)?,
         Action::Respond(answer) => {
             stream.write_all(&head_bytes(&answer, length(&answer)))?;
             if !head {
