@@ -3,10 +3,12 @@
 //! A tag is resolved with `HEAD /v2/<repo>/manifests/<tag>` (Docker Hub does
 //! not count HEAD against its pull limit); the digest comes from
 //! `Docker-Content-Digest`, or from hashing the manifest when a registry omits
-//! it. A platform is resolved by reading the index and picking its entry. On a
-//! 401 the `WWW-Authenticate` challenge is answered once per (endpoint,
-//! repository) for the run: a Bearer token from the realm, or HTTP Basic, with
-//! credentials from Docker's configuration when it has some.
+//! it, after checking that the answer is a manifest. A platform is resolved by
+//! reading the index and picking its entry. On a 401 the `WWW-Authenticate`
+//! challenge is answered for the (endpoint, repository) and the answer reused;
+//! a reused answer that is refused is replaced once (tokens expire). The
+//! answer is a Bearer token from the realm, or HTTP Basic, with the
+//! credentials Docker's configuration holds for the host contacted.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
