@@ -261,8 +261,10 @@ struct RegistryArgs {
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     platform: Option<Platform>,
     /// Resolve references of registry HOST at URL (repeatable); HOST `*` maps every registry without a mapping of its own.
+    // Parsed with the configuration's mirrors, so that an invalid one is
+    // reported with its password hidden (clap would quote it whole).
     #[arg(long, value_name = "HOST=URL")]
-    mirror: Vec<Mirror>,
+    mirror: Vec<String>,
     /// Trust this extra CA certificate (PEM).
     #[arg(long, value_name = "PATH")]
     ca_file: Option<PathBuf>,
@@ -275,6 +277,9 @@ struct RegistryArgs {
     /// Retries of a request after a connection error, 5xx or 429 [default: 4]
     #[arg(long)]
     retries: Option<u32>,
+    /// GET each manifest and check that its sha256 is the digest the registry's HEAD named.
+    #[arg(long)]
+    verify_digest: bool,
     /// Refuse any request to an address outside the loopback range (for tests).
     #[arg(
         long,
@@ -290,16 +295,12 @@ impl RegistryArgs {
     fn layer(&self) -> Config {
         Config {
             platform: self.platform.as_ref().map(ToString::to_string),
-            mirrors: (!self.mirror.is_empty()).then(|| {
-                self.mirror
-                    .iter()
-                    .map(|m| format!("{}={}", m.host, m.url))
-                    .collect()
-            }),
+            mirrors: (!self.mirror.is_empty()).then(|| self.mirror.clone()),
             ca_file: self.ca_file.clone(),
             jobs: self.jobs,
             timeout: self.timeout,
             retries: self.retries,
+            verify_digest: self.verify_digest.then_some(true),
             ..Config::default()
         }
     }
@@ -373,6 +374,7 @@ impl Context {
             jobs: self.config.jobs.unwrap_or(8).max(1),
             timeout: Duration::from_secs(self.config.timeout.unwrap_or(30).max(1)),
             retries: self.config.retries.unwrap_or(4),
+            verify_digest: self.config.verify_digest.unwrap_or(false),
             loopback_only,
             ..ResolverOptions::default()
         };
@@ -726,6 +728,13 @@ fn run_config(global: &Global, args: &ConfigArgs) -> anyhow::Result<Status> {
     let (config, sources) = Config::discover(&cwd, global.config.as_deref())?;
     // Showing is the only thing `config` does; `--show` says so explicitly.
     let ConfigArgs { show: _ } = args;
+    // A mirror URL's password is never shown.
+    let mut config = config;
+    if let Some(mirrors) = config.mirrors.as_mut() {
+        for mirror in mirrors.iter_mut() {
+            *mirror = digestpin::registry::redact_mirror(mirror);
+        }
+    }
     // Every setting, the defaults included, under what the files say.
     let settings = Config::defaults().merged(config);
     if global.format == Format::Json {

@@ -16,6 +16,7 @@
 //! retries = 4
 //! ca-file = "certs/corp-ca.pem"
 //! mirrors = ["docker.io=https://mirror.example.com"]
+//! verify-digest = false
 //!
 //! [policy]
 //! deny-latest = true
@@ -71,6 +72,8 @@ pub struct Config {
     pub ca_file: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mirrors: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_digest: Option<bool>,
     #[serde(default, skip_serializing_if = "Policy::is_empty")]
     pub policy: Policy,
     /// Which custom-resource paths hold images and which do not.
@@ -138,6 +141,7 @@ impl Config {
             retries: other.retries.or(self.retries),
             ca_file: other.ca_file.or(self.ca_file),
             mirrors: other.mirrors.or(self.mirrors),
+            verify_digest: other.verify_digest.or(self.verify_digest),
             policy: Policy {
                 deny_latest: other.policy.deny_latest.or(self.policy.deny_latest),
                 allow: other.policy.allow.or(self.policy.allow),
@@ -182,6 +186,7 @@ impl Config {
                 allow: Some(Vec::new()),
             },
             custom_resources: Some(Vec::new()),
+            verify_digest: Some(false),
         }
     }
 

@@ -188,7 +188,7 @@ fn config_show_prints_every_setting_in_both_formats() {
     assert_eq!(
         text(&out.stdout),
         "# no .digestpin.toml found; defaults in force\n\
-         include = []\nexclude = []\nstyle = \"comment\"\njobs = 8\ntimeout = 30\nretries = 4\nmirrors = []\ncustom-resources = []\n\
+         include = []\nexclude = []\nstyle = \"comment\"\njobs = 8\ntimeout = 30\nretries = 4\nmirrors = []\nverify-digest = false\ncustom-resources = []\n\
          \n[policy]\ndeny-latest = false\nallow = []\n"
     );
 
@@ -211,6 +211,7 @@ fn config_show_prints_every_setting_in_both_formats() {
                 "timeout": 30,
                 "retries": 4,
                 "mirrors": [],
+                "verify-digest": false,
                 "custom-resources": [],
                 "policy": {"deny-latest": false, "allow": ["ghcr.io/acme/*"]},
             },

@@ -3,36 +3,54 @@
 //! A tag is resolved with `HEAD /v2/<repo>/manifests/<tag>` (Docker Hub does
 //! not count HEAD against its pull limit); the digest comes from
 //! `Docker-Content-Digest`, or from hashing the manifest when a registry omits
-//! it. A platform is resolved by reading the index and picking its entry. On a
-//! 401 the `WWW-Authenticate` challenge is answered once per (endpoint,
-//! repository) for the run: a Bearer token from the realm, or HTTP Basic, with
-//! credentials from Docker's configuration when it has some.
+//! it, after checking that the answer is a manifest. A platform is resolved by
+//! reading the index and picking its entry. On a 401 the `WWW-Authenticate`
+//! challenge is answered for the (endpoint, repository) and the answer reused;
+//! a reused answer that is refused is replaced once (tokens expire). The
+//! answer is a Bearer token from the realm, or HTTP Basic, with the
+//! credentials Docker's configuration holds for the host contacted.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use reqwest::{Method, Response, StatusCode};
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
-use tokio::sync::{OnceCell, Semaphore};
+use sha2::{Digest as _, Sha256, Sha384, Sha512};
+use tokio::sync::Semaphore;
 use url::{Host, Url};
 
 use super::challenge::{self, Challenge};
-use super::credentials::{Credential, DockerConfig};
+use super::credentials::{Credential, DockerConfig, json_problem};
 use super::platform::Platform;
 use super::{
     Described, DigestKey, MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX,
     MEDIA_OCI_MANIFEST, RegistryError, ResolveError, ResolveKey, Resolved, ResolverOptions,
+    redact_url,
 };
 
 const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
 const BACKOFF_START: Duration = Duration::from_millis(200);
 const BACKOFF_MAX: Duration = Duration::from_secs(3);
 const RETRY_AFTER_MAX: Duration = Duration::from_secs(10);
+/// The largest manifest or index read: the limit registries apply.
+const MANIFEST_MAX: usize = 4 << 20;
+/// The largest token answer, image config or error body read.
+const SMALL_MAX: usize = 1 << 20;
 
-type AuthSlot = Arc<OnceCell<Result<Option<String>, ResolveError>>>;
+/// The `Authorization` header in use for an (endpoint, repository), and how
+/// many times it was obtained: a request that saw generation `n` refused
+/// asks for a new one only if nobody did meanwhile. Failures are not kept.
+#[derive(Default)]
+struct AuthState {
+    header: Option<String>,
+    generation: u64,
+}
+
+type AuthSlot = Arc<tokio::sync::Mutex<AuthState>>;
 
 /// Resolves tags to digests; cheap to share, holds one connection pool.
 pub struct Resolver {
@@ -47,7 +65,7 @@ pub type Progress = Box<dyn Fn(usize, usize) + Send + Sync>;
 struct Inner {
     http: reqwest::Client,
     options: ResolverOptions,
-    config: DockerConfig,
+    config: Arc<DockerConfig>,
     credentials: Mutex<HashMap<String, Result<Option<Credential>, ResolveError>>>,
     auth: Mutex<HashMap<(String, String), AuthSlot>>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -69,7 +87,7 @@ impl Resolver {
                     "redirect to {url} refused: only loopback addresses are allowed"
                 ))
             } else if attempt.previous().len() >= 10 {
-                attempt.error("too many redirects")
+                attempt.error("10 redirects in a row (a redirect loop?)")
             } else {
                 attempt.follow()
             }
@@ -110,7 +128,7 @@ impl Resolver {
             inner: Arc::new(Inner {
                 http,
                 options,
-                config,
+                config: Arc::new(config),
                 credentials: Mutex::new(HashMap::new()),
                 auth: Mutex::new(HashMap::new()),
                 limits: Mutex::new(HashMap::new()),
@@ -221,7 +239,7 @@ fn host_port(url: &Url) -> String {
 }
 
 fn status_error(status: StatusCode, url: &Url) -> ResolveError {
-    let url = url.to_string();
+    let url = redact_url(url);
     match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ResolveError::Unauthorized {
             url,
@@ -237,7 +255,7 @@ fn status_error(status: StatusCode, url: &Url) -> ResolveError {
 }
 
 fn transport_error(err: &reqwest::Error, url: &Url) -> ResolveError {
-    let url = url.to_string();
+    let url = redact_url(url);
     if err.is_timeout() {
         return ResolveError::Timeout { url };
     }
@@ -248,6 +266,9 @@ fn transport_error(err: &reqwest::Error, url: &Url) -> ResolveError {
         source = e.source();
     }
     let reason = chain.last().cloned().unwrap_or_default();
+    if err.is_redirect() {
+        return ResolveError::InvalidResponse { url, reason };
+    }
     let all = chain.join(": ").to_ascii_lowercase();
     if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
         ResolveError::Tls { url, reason }
@@ -280,7 +301,11 @@ struct Token {
 #[serde(rename_all = "camelCase")]
 struct Manifest {
     #[serde(default)]
+    schema_version: Option<u32>,
+    #[serde(default)]
     media_type: Option<String>,
+    #[serde(default)]
+    layers: Option<Vec<serde_json::Value>>,
     #[serde(default)]
     manifests: Option<Vec<IndexEntry>>,
     #[serde(default)]
@@ -313,13 +338,136 @@ struct EntryPlatform {
 }
 
 fn sha256_digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut out = String::with_capacity(71);
-    out.push_str("sha256:");
+    digest_with("sha256", bytes)
+}
+
+/// `algorithm:hex` of `bytes`, for the algorithms [`valid_digest`] accepts.
+fn digest_with(algorithm: &str, bytes: &[u8]) -> String {
+    let hash: Vec<u8> = match algorithm {
+        "sha384" => Sha384::digest(bytes).to_vec(),
+        "sha512" => Sha512::digest(bytes).to_vec(),
+        _ => Sha256::digest(bytes).to_vec(),
+    };
+    let mut out = String::with_capacity(algorithm.len() + 1 + 2 * hash.len());
+    out.push_str(algorithm);
+    out.push(':');
     for b in hash {
         out.push_str(&format!("{b:02x}"));
     }
     out
+}
+
+/// The digest of `bytes` in the algorithm `digest` names.
+fn digest_like(digest: &str, bytes: &[u8]) -> String {
+    digest_with(digest.split_once(':').map_or("sha256", |(a, _)| a), bytes)
+}
+
+/// Reads a body of at most `limit` bytes. A body cut short or reset is a
+/// [`ResolveError::BrokenTransfer`]; a larger one an error saying so.
+async fn read_body(
+    mut response: Response,
+    url: &Url,
+    limit: usize,
+    what: &str,
+) -> Result<Vec<u8>, ResolveError> {
+    let too_large = |size: String| ResolveError::InvalidResponse {
+        url: redact_url(url),
+        reason: format!(
+            "the {what} is {size} bytes, more than the {} KiB allowed",
+            limit >> 10
+        ),
+    };
+    if let Some(length) = response.content_length()
+        && length > limit as u64
+    {
+        return Err(too_large(length.to_string()));
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(format!("over {limit}")));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(err) if err.is_timeout() => return Err(transport_error(&err, url)),
+            Err(err) => {
+                let reason = match transport_error(&err, url) {
+                    ResolveError::Connection { reason, .. } | ResolveError::Tls { reason, .. } => {
+                        reason
+                    }
+                    other => other.to_string(),
+                };
+                return Err(ResolveError::BrokenTransfer {
+                    url: redact_url(url),
+                    reason: format!(
+                        "the {what} was cut off after {} bytes: {reason}",
+                        body.len()
+                    ),
+                });
+            }
+        }
+    }
+}
+
+/// The media type of a `Content-Type` value, lowercased, parameters dropped.
+fn media_type_of(headers: &HeaderMap) -> String {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Checks that an answer is a manifest or index: a manifest media type, and
+/// a body that is a JSON document of that type. Anything else (a proxy's
+/// login page, half a manifest) is an error with its reason.
+fn check_manifest(body: &[u8], media_type: &str, url: &Url) -> Result<Manifest, ResolveError> {
+    let invalid = |reason: String| ResolveError::InvalidResponse {
+        url: redact_url(url),
+        reason,
+    };
+    let index = [MEDIA_OCI_INDEX, MEDIA_DOCKER_LIST].contains(&media_type);
+    let image = [MEDIA_OCI_MANIFEST, MEDIA_DOCKER_MANIFEST].contains(&media_type);
+    if !index && !image {
+        return Err(invalid(if media_type.is_empty() {
+            "the registry answered without a Content-Type, not a manifest".into()
+        } else {
+            format!("the registry answered {media_type}, not a manifest")
+        }));
+    }
+    let manifest: Manifest = serde_json::from_slice(body).map_err(|e| {
+        invalid(format!(
+            "the {media_type} body {} ({} bytes): not a whole manifest",
+            json_problem(&e),
+            body.len()
+        ))
+    })?;
+    if manifest.schema_version != Some(2) {
+        return Err(invalid(format!(
+            "the {media_type} body has no schemaVersion 2: not a manifest"
+        )));
+    }
+    if let Some(declared) = manifest.media_type.as_deref()
+        && declared != media_type
+    {
+        return Err(invalid(format!(
+            "the body says it is {declared} but was served as {media_type}"
+        )));
+    }
+    if index && manifest.manifests.is_none() {
+        return Err(invalid(format!(
+            "the {media_type} body has no `manifests`: not an index"
+        )));
+    }
+    if image && (manifest.config.is_none() || manifest.layers.is_none()) {
+        return Err(invalid(format!(
+            "the {media_type} body has no `config` and `layers`: not an image manifest"
+        )));
+    }
+    Ok(manifest)
 }
 
 fn valid_digest(digest: &str) -> bool {
@@ -373,7 +521,7 @@ impl Inner {
     fn url(&self, registry: &str, path: &str) -> Result<Url, ResolveError> {
         let base = self.base(registry)?;
         base.join(path).map_err(|e| ResolveError::InvalidResponse {
-            url: base.to_string(),
+            url: redact_url(&base),
             reason: e.to_string(),
         })
     }
@@ -386,37 +534,41 @@ impl Inner {
             .clone()
     }
 
-    /// Credentials for a request to `url` on behalf of `registry`: those of
-    /// the host actually contacted (a mirror), else those of the registry.
-    fn credential(&self, registry: &str, url: &Url) -> Result<Option<Credential>, ResolveError> {
+    /// Credentials for a request to `url`: those stored for the host
+    /// actually contacted, so a mirror gets its own host's credentials and
+    /// never those of the registry it stands in for. A credential helper
+    /// runs off the runtime, stopped after the request timeout.
+    async fn credential(&self, url: &Url) -> Result<Option<Credential>, ResolveError> {
         let contacted = if url.host_str() == Some("registry-1.docker.io") {
             "docker.io".to_string()
         } else {
             host_port(url)
         };
-        for host in [contacted.as_str(), registry] {
-            let cached = self
-                .credentials
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(host)
-                .cloned();
-            let found = match cached {
-                Some(found) => found,
-                None => {
-                    let found = self.config.lookup(host);
-                    self.credentials
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(host.to_string(), found.clone());
-                    found
-                }
-            };
-            if let Some(credential) = found? {
-                return Ok(Some(credential));
-            }
+        let cached = self
+            .credentials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&contacted)
+            .cloned();
+        if let Some(found) = cached {
+            return found;
         }
-        Ok(None)
+        let config = Arc::clone(&self.config);
+        let timeout = self.options.timeout;
+        let host = contacted.clone();
+        let found = tokio::task::spawn_blocking(move || config.lookup(&host, timeout))
+            .await
+            .unwrap_or_else(|e| {
+                Err(ResolveError::CredentialHelper {
+                    helper: "the credential lookup".into(),
+                    reason: e.to_string(),
+                })
+            });
+        self.credentials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(contacted, found.clone());
+        found
     }
 
     /// One HTTP request with retries on connection errors, 5xx and 429.
@@ -441,7 +593,7 @@ impl Inner {
     ) -> Result<Response, ResolveError> {
         if self.options.loopback_only && !is_loopback(url) {
             return Err(ResolveError::NonLoopback {
-                url: url.to_string(),
+                url: redact_url(url),
             });
         }
         let limit = self.limit(url);
@@ -488,7 +640,7 @@ impl Inner {
                         .headers()
                         .get(RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
-                        .and_then(challenge::retry_after)
+                        .and_then(|v| challenge::retry_after(v, SystemTime::now()))
                         .map_or(backoff, |d| d.min(RETRY_AFTER_MAX));
                     tokio::time::sleep(wait).await;
                 }
@@ -535,61 +687,65 @@ impl Inner {
 
     async fn request_accepting(
         &self,
-        registry: &str,
+        _registry: &str,
         repository: &str,
         method: Method,
         url: &Url,
         accept: Option<&str>,
     ) -> Result<Response, ResolveError> {
         let slot = self.auth_slot(url, repository);
-        let known = match slot.get() {
-            Some(Ok(header)) => header.clone(),
-            Some(Err(err)) => return Err(err.clone()),
-            None => None,
+        let (mut header, mut generation) = {
+            let state = slot.lock().await;
+            (state.header.clone(), state.generation)
         };
-        let response = self
-            .send(method.clone(), url, known.as_deref(), accept)
-            .await?;
-        if response.status() != StatusCode::UNAUTHORIZED {
-            return Ok(response);
+        // A refused header is replaced (a token may have expired): by one
+        // another request got meanwhile, or by asking once for a new one.
+        // A second refusal of a header this request got itself is final.
+        let mut refreshed = false;
+        for _ in 0..4 {
+            let response = self
+                .send(method.clone(), url, header.as_deref(), accept)
+                .await?;
+            let status = response.status();
+            if status != StatusCode::UNAUTHORIZED && !(refreshed && status == StatusCode::FORBIDDEN)
+            {
+                return Ok(response);
+            }
+            if refreshed {
+                break;
+            }
+            let challenge = response
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(challenge::parse);
+            let mut state = slot.lock().await;
+            if state.generation == generation {
+                state.header = self.authenticate(repository, url, challenge).await?;
+                state.generation += 1;
+                refreshed = true;
+            }
+            header = state.header.clone();
+            generation = state.generation;
+            drop(state);
+            if header.is_none() {
+                return Err(ResolveError::Unauthorized {
+                    url: redact_url(url),
+                    reason:
+                        "the registry asks for credentials and Docker's config.json has none for it"
+                            .into(),
+                });
+            }
         }
-        if slot.initialized() && known.is_some() {
-            return Err(ResolveError::Unauthorized {
-                url: url.to_string(),
-                reason: "credentials refused".into(),
-            });
-        }
-        let challenge = response
-            .headers()
-            .get(WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(challenge::parse);
-        let header = slot
-            .get_or_init(|| self.authenticate(registry, repository, url, challenge))
-            .await
-            .clone()?;
-        let Some(header) = header else {
-            return Err(ResolveError::Unauthorized {
-                url: url.to_string(),
-                reason:
-                    "the registry asks for credentials and Docker's config.json has none for it"
-                        .into(),
-            });
-        };
-        let response = self.send(method, url, Some(&header), accept).await?;
-        match response.status() {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(ResolveError::Unauthorized {
-                url: url.to_string(),
-                reason: "credentials refused".into(),
-            }),
-            _ => Ok(response),
-        }
+        Err(ResolveError::Unauthorized {
+            url: redact_url(url),
+            reason: "credentials refused".into(),
+        })
     }
 
     /// Answers a challenge: the `Authorization` header to send, if any.
     async fn authenticate(
         &self,
-        registry: &str,
         repository: &str,
         url: &Url,
         challenge: Option<Challenge>,
@@ -597,7 +753,7 @@ impl Inner {
         // A broken credential helper (say, a Docker Desktop `credsStore` on a
         // machine without it) must not break public images: try anonymously
         // and report the helper only if anonymous access is refused.
-        let (credential, helper_error) = match self.credential(registry, url) {
+        let (credential, helper_error) = match self.credential(url).await {
             Ok(credential) => (credential, None),
             Err(error) => (None, Some(error)),
         };
@@ -610,7 +766,7 @@ impl Inner {
             Some(Challenge::Bearer { realm, service }) => {
                 let mut token_url =
                     Url::parse(&realm).map_err(|e| ResolveError::InvalidResponse {
-                        url: url.to_string(),
+                        url: redact_url(url),
                         reason: format!("bad token realm `{realm}`: {e}"),
                     })?;
                 {
@@ -654,7 +810,7 @@ impl Inner {
                         return Err(error);
                     }
                     return Err(ResolveError::Unauthorized {
-                        url: token_url.to_string(),
+                        url: redact_url(&token_url),
                         reason: if credential.is_some() {
                             "the token server refused the credentials".into()
                         } else {
@@ -665,27 +821,24 @@ impl Inner {
                 if !response.status().is_success() {
                     return Err(status_error(response.status(), &token_url));
                 }
-                let body = response
-                    .bytes()
-                    .await
-                    .map_err(|e| transport_error(&e, &token_url))?;
+                let body = read_body(response, &token_url, SMALL_MAX, "token answer").await?;
                 let token: Token =
                     serde_json::from_slice(&body).map_err(|e| ResolveError::InvalidResponse {
-                        url: token_url.to_string(),
-                        reason: format!("unreadable token: {e}"),
+                        url: redact_url(&token_url),
+                        reason: format!("the token answer {}", json_problem(&e)),
                     })?;
                 let token = token
                     .token
                     .or(token.access_token)
                     .filter(|t| !t.is_empty())
                     .ok_or_else(|| ResolveError::InvalidResponse {
-                        url: token_url.to_string(),
+                        url: redact_url(&token_url),
                         reason: "no token in the answer".into(),
                     })?;
                 Ok(Some(format!("Bearer {token}")))
             }
             None => Err(ResolveError::Unauthorized {
-                url: url.to_string(),
+                url: redact_url(url),
                 reason: "unsupported authentication challenge".into(),
             }),
         }
@@ -695,8 +848,7 @@ impl Inner {
     /// registry's error code with a GET when the HEAD had no body.
     async fn not_found(&self, registry: &str, repository: &str, url: &Url) -> ResolveError {
         let code = match self.request(registry, repository, Method::GET, url).await {
-            Ok(response) => response
-                .bytes()
+            Ok(response) => read_body(response, url, SMALL_MAX, "error answer")
                 .await
                 .ok()
                 .and_then(|b| serde_json::from_slice::<RegistryErrors>(&b).ok())
@@ -708,11 +860,11 @@ impl Inner {
             || !self.repository_exists(registry, repository).await
         {
             ResolveError::RepositoryNotFound {
-                url: url.to_string(),
+                url: redact_url(url),
             }
         } else {
             ResolveError::TagNotFound {
-                url: url.to_string(),
+                url: redact_url(url),
             }
         }
     }
@@ -739,35 +891,110 @@ impl Inner {
         }
     }
 
-    /// GETs a manifest: its bytes, digest and media type.
+    /// GETs a body of at most `limit` bytes; a transfer broken mid-body is
+    /// retried like a reset before the headers. `Ok(Err(status))` for an
+    /// answer that is not a success (its body unread).
+    async fn get_body(
+        &self,
+        registry: &str,
+        repository: &str,
+        url: &Url,
+        accept: Option<&str>,
+        limit: usize,
+        what: &str,
+    ) -> Result<Result<(HeaderMap, Vec<u8>), StatusCode>, ResolveError> {
+        let mut backoff = BACKOFF_START;
+        let mut attempt = 0;
+        loop {
+            let response = self
+                .request_accepting(registry, repository, Method::GET, url, accept)
+                .await?;
+            if !response.status().is_success() {
+                return Ok(Err(response.status()));
+            }
+            let headers = response.headers().clone();
+            match read_body(response, url, limit, what).await {
+                Ok(body) => return Ok(Ok((headers, body))),
+                Err(ResolveError::BrokenTransfer { .. }) if attempt < self.options.retries => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// GETs a manifest or index: its bytes, digest, media type and parsed
+    /// form, after checking that it is one (see [`check_manifest`]).
+    #[allow(clippy::type_complexity)]
     async fn get_manifest(
+        &self,
+        registry: &str,
+        repository: &str,
+        url: &Url,
+    ) -> Result<Result<(Vec<u8>, String, String, Manifest), StatusCode>, ResolveError> {
+        let answer = self
+            .get_body(
+                registry,
+                repository,
+                url,
+                Some(MANIFEST_ACCEPT),
+                MANIFEST_MAX,
+                "manifest",
+            )
+            .await?;
+        let (headers, body) = match answer {
+            Ok(answer) => answer,
+            Err(status) => return Ok(Err(status)),
+        };
+        let media_type = media_type_of(&headers);
+        let manifest = check_manifest(&body, &media_type, url)?;
+        let digest = sha256_digest(&body);
+        Ok(Ok((body, digest, media_type, manifest)))
+    }
+
+    /// [`Inner::get_manifest`] of a tag, a 404 told apart as tag or
+    /// repository not found.
+    async fn get_tag_manifest(
         &self,
         key: &ResolveKey,
         url: &Url,
-    ) -> Result<(Vec<u8>, String, String), ResolveError> {
-        let response = self
-            .request(&key.registry, &key.repository, Method::GET, url)
-            .await?;
-        match response.status() {
-            s if s.is_success() => {}
-            StatusCode::NOT_FOUND => {
-                return Err(self.not_found(&key.registry, &key.repository, url).await);
+    ) -> Result<(Vec<u8>, String, String, Manifest), ResolveError> {
+        match self
+            .get_manifest(&key.registry, &key.repository, url)
+            .await?
+        {
+            Ok(found) => Ok(found),
+            Err(StatusCode::NOT_FOUND) => {
+                Err(self.not_found(&key.registry, &key.repository, url).await)
             }
-            s => return Err(status_error(s, url)),
+            Err(status) => Err(status_error(status, url)),
         }
-        let media_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
-            .unwrap_or_default();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&e, url))?
-            .to_vec();
-        let digest = sha256_digest(&body);
-        Ok((body, digest, media_type))
+    }
+
+    /// With `verify_digest`: GETs the manifest `url` names and checks that it
+    /// hashes to `expected`.
+    async fn verify(
+        &self,
+        key: &ResolveKey,
+        url: &Url,
+        expected: &str,
+    ) -> Result<(), ResolveError> {
+        if !self.options.verify_digest {
+            return Ok(());
+        }
+        let (body, _, _, _) = self.get_tag_manifest(key, url).await?;
+        let actual = digest_like(expected, &body);
+        if actual == expected {
+            Ok(())
+        } else {
+            Err(ResolveError::DigestMismatch {
+                url: redact_url(url),
+                header: expected.to_string(),
+                actual,
+            })
+        }
     }
 
     async fn resolve(&self, key: &ResolveKey) -> Result<Resolved, ResolveError> {
@@ -796,13 +1023,16 @@ impl Inner {
             .map(|v| v.split(';').next().unwrap_or_default().trim().to_string())
             .unwrap_or_default();
         match header("docker-content-digest") {
-            Some(digest) if valid_digest(&digest) => Ok(Resolved { digest, media_type }),
+            Some(digest) if valid_digest(&digest) => {
+                self.verify(key, &url, &digest).await?;
+                Ok(Resolved { digest, media_type })
+            }
             Some(digest) => Err(ResolveError::InvalidResponse {
-                url: url.to_string(),
+                url: redact_url(&url),
                 reason: format!("invalid Docker-Content-Digest `{digest}`"),
             }),
             None => {
-                let (_, digest, media_type) = self.get_manifest(key, &url).await?;
+                let (_, digest, media_type, _) = self.get_tag_manifest(key, &url).await?;
                 Ok(Resolved { digest, media_type })
             }
         }
@@ -814,12 +1044,7 @@ impl Inner {
         wanted: &Platform,
         url: &Url,
     ) -> Result<Resolved, ResolveError> {
-        let (body, digest, media_type) = self.get_manifest(key, url).await?;
-        let manifest: Manifest =
-            serde_json::from_slice(&body).map_err(|e| ResolveError::InvalidResponse {
-                url: url.to_string(),
-                reason: format!("unreadable manifest: {e}"),
-            })?;
+        let (_, digest, media_type, manifest) = self.get_tag_manifest(key, url).await?;
         let media_type = manifest
             .media_type
             .clone()
@@ -833,6 +1058,11 @@ impl Inner {
                 };
                 let platform = Platform::new(&p.os, &p.architecture, p.variant.as_deref());
                 if wanted.matches(&platform) {
+                    if valid_digest(&entry.digest) {
+                        let entry_url =
+                            self.manifest_url(&key.registry, &key.repository, &entry.digest)?;
+                        self.verify(key, &entry_url, &entry.digest).await?;
+                    }
                     return Ok(Resolved {
                         digest: entry.digest.clone(),
                         media_type: entry
@@ -855,7 +1085,7 @@ impl Inner {
             || manifest.config.is_some();
         if !is_manifest || [MEDIA_OCI_INDEX, MEDIA_DOCKER_LIST].contains(&media_type.as_str()) {
             return Err(ResolveError::InvalidResponse {
-                url: url.to_string(),
+                url: redact_url(url),
                 reason: format!("unexpected manifest type `{media_type}`"),
             });
         }
@@ -885,27 +1115,31 @@ impl Inner {
             .config
             .as_ref()
             .ok_or_else(|| ResolveError::InvalidResponse {
-                url: url.to_string(),
+                url: redact_url(url),
                 reason: "manifest without config".into(),
             })?;
         let blob_url = self.url(
             registry,
             &format!("v2/{repository}/blobs/{}", config.digest),
         )?;
-        let response = self
-            .request_accepting(registry, repository, Method::GET, &blob_url, None)
-            .await?;
-        if !response.status().is_success() {
-            return Err(status_error(response.status(), &blob_url));
-        }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&e, &blob_url))?;
+        let bytes = match self
+            .get_body(
+                registry,
+                repository,
+                &blob_url,
+                None,
+                SMALL_MAX,
+                "image config",
+            )
+            .await?
+        {
+            Ok((_, bytes)) => bytes,
+            Err(status) => return Err(status_error(status, &blob_url)),
+        };
         let found: EntryPlatform =
             serde_json::from_slice(&bytes).map_err(|e| ResolveError::InvalidResponse {
-                url: blob_url.to_string(),
-                reason: format!("unreadable image config: {e}"),
+                url: redact_url(&blob_url),
+                reason: format!("the image config {}", json_problem(&e)),
             })?;
         Ok(Platform::new(
             &found.os,
@@ -930,23 +1164,23 @@ impl Inner {
     /// nothing any more.
     async fn describe(&self, key: &DigestKey) -> Result<Described, ResolveError> {
         let url = self.manifest_url(&key.registry, &key.repository, &key.digest)?;
-        let response = self
-            .request(&key.registry, &key.repository, Method::GET, &url)
-            .await?;
-        match response.status() {
-            s if s.is_success() => {}
-            StatusCode::NOT_FOUND => return Ok(Described::Missing),
-            s => return Err(status_error(s, &url)),
+        let (body, manifest) = match self
+            .get_manifest(&key.registry, &key.repository, &url)
+            .await?
+        {
+            Ok((body, _, _, manifest)) => (body, manifest),
+            Err(StatusCode::NOT_FOUND) => return Ok(Described::Missing),
+            Err(status) => return Err(status_error(status, &url)),
+        };
+        // Asked by digest: the answer must be the manifest with that digest.
+        let actual = digest_like(&key.digest, &body);
+        if valid_digest(&key.digest) && actual != key.digest {
+            return Err(ResolveError::DigestMismatch {
+                url: redact_url(&url),
+                header: key.digest.clone(),
+                actual,
+            });
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&e, &url))?;
-        let manifest: Manifest =
-            serde_json::from_slice(&body).map_err(|e| ResolveError::InvalidResponse {
-                url: url.to_string(),
-                reason: format!("unreadable manifest: {e}"),
-            })?;
         if manifest.manifests.is_some() {
             return Ok(Described::Index);
         }

@@ -8,9 +8,10 @@
 //! `https://index.docker.io/v1/`.
 
 use std::collections::HashMap;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde::Deserialize;
@@ -46,7 +47,7 @@ impl Credential {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ConfigFile {
     #[serde(default)]
@@ -57,7 +58,7 @@ struct ConfigFile {
     creds_store: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 struct AuthEntry {
     #[serde(default)]
     auth: Option<String>,
@@ -69,7 +70,7 @@ struct AuthEntry {
     password: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct HelperAnswer {
     #[serde(rename = "Username")]
     username: String,
@@ -78,11 +79,43 @@ struct HelperAnswer {
 }
 
 /// Docker's credential configuration.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct DockerConfig {
-    auths: HashMap<String, Credential>,
+    /// Where it was read from, for messages.
+    path: String,
+    /// A host's credential, or why its entry is unusable (never its value).
+    auths: HashMap<String, Result<Credential, String>>,
     helpers: HashMap<String, String>,
     store: Option<String>,
+}
+
+impl std::fmt::Debug for DockerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut hosts: Vec<_> = self.auths.keys().collect();
+        hosts.sort();
+        f.debug_struct("DockerConfig")
+            .field("path", &self.path)
+            .field("auths", &hosts)
+            .field("helpers", &self.helpers)
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+/// The kind of a JSON problem, without the text serde quotes from the input
+/// (which may be a secret).
+pub(super) fn json_problem(err: &serde_json::Error) -> String {
+    let kind = match err.classify() {
+        serde_json::error::Category::Io => "cannot be read",
+        serde_json::error::Category::Syntax => "is not valid JSON",
+        serde_json::error::Category::Data => "does not have the expected fields and types",
+        serde_json::error::Category::Eof => "ends too early",
+    };
+    if err.line() > 0 {
+        format!("{kind} (line {}, column {})", err.line(), err.column())
+    } else {
+        kind.to_string()
+    }
 }
 
 const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
@@ -105,8 +138,9 @@ fn normalize_host(key: &str) -> String {
 
 impl DockerConfig {
     /// Loads `config.json` from `dir`, `$DOCKER_CONFIG` or `~/.docker`. A
-    /// missing file is an empty configuration.
-    pub fn load(dir: Option<&Path>) -> Result<Self, std::io::Error> {
+    /// missing file is an empty configuration. The error names the file and
+    /// the kind of problem, never a value from it.
+    pub fn load(dir: Option<&Path>) -> Result<Self, String> {
         let dir = dir
             .map(Path::to_path_buf)
             .or_else(|| std::env::var_os("DOCKER_CONFIG").map(PathBuf::from))
@@ -114,16 +148,19 @@ impl DockerConfig {
         let Some(dir) = dir else {
             return Ok(Self::default());
         };
-        match std::fs::read_to_string(dir.join("config.json")) {
-            Ok(text) => Self::parse(&text).map_err(|e| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("{}: {e}", dir.join("config.json").display()),
-                )
-            }),
+        let path = dir.join("config.json");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&text)
+                .map(|config| config.with_path(&path))
+                .map_err(|e| format!("{}: {}", path.display(), json_problem(&e))),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(err) => Err(err),
+            Err(err) => Err(format!("{}: {}", path.display(), err.kind())),
         }
+    }
+
+    fn with_path(mut self, path: &Path) -> Self {
+        self.path = path.display().to_string();
+        self
     }
 
     pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
@@ -135,10 +172,18 @@ impl DockerConfig {
                 (Some(auth), _, _) if !auth.is_empty() => {
                     let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(auth.trim())
                     else {
+                        auths.insert(
+                            normalize_host(&key),
+                            Err("`auth` is not base64".to_string()),
+                        );
                         continue;
                     };
                     let decoded = String::from_utf8_lossy(&decoded).to_string();
                     let Some((username, secret)) = decoded.split_once(':') else {
+                        auths.insert(
+                            normalize_host(&key),
+                            Err("`auth` is not base64 of `user:password`".to_string()),
+                        );
                         continue;
                     };
                     Credential {
@@ -161,7 +206,7 @@ impl DockerConfig {
                     None => continue,
                 },
             };
-            auths.insert(normalize_host(&key), credential);
+            auths.insert(normalize_host(&key), Ok(credential));
         }
         let helpers = file
             .cred_helpers
@@ -169,6 +214,7 @@ impl DockerConfig {
             .map(|(k, v)| (normalize_host(&k), v))
             .collect();
         Ok(Self {
+            path: "config.json".into(),
             auths,
             helpers,
             store: file.creds_store.filter(|s| !s.is_empty()),
@@ -176,7 +222,12 @@ impl DockerConfig {
     }
 
     /// The credential for `host` (`docker.io`, `ghcr.io`, `127.0.0.1:5000`).
-    pub fn lookup(&self, host: &str) -> Result<Option<Credential>, ResolveError> {
+    /// A credential helper gets `timeout` to answer, then is killed.
+    pub fn lookup(
+        &self,
+        host: &str,
+        timeout: Duration,
+    ) -> Result<Option<Credential>, ResolveError> {
         let host = normalize_host(host);
         let server = if host == "docker.io" {
             DOCKER_HUB_KEY.to_string()
@@ -184,23 +235,38 @@ impl DockerConfig {
             host.clone()
         };
         if let Some(helper) = self.helpers.get(&host) {
-            return run_helper(helper, &server);
+            return run_helper(helper, &server, &host, timeout);
         }
         if let Some(store) = &self.store
-            && let Some(credential) = run_helper(store, &server)?
+            && let Some(credential) = run_helper(store, &server, &host, timeout)?
         {
             return Ok(Some(credential));
         }
-        Ok(self.auths.get(&host).cloned())
+        match self.auths.get(&host) {
+            Some(Ok(credential)) => Ok(Some(credential.clone())),
+            Some(Err(problem)) => Err(ResolveError::DockerConfig {
+                path: self.path.clone(),
+                registry: host,
+                problem: problem.clone(),
+            }),
+            None => Ok(None),
+        }
     }
 }
 
-/// Runs `docker-credential-<name> get`. "Not found" is `Ok(None)`.
-fn run_helper(name: &str, server: &str) -> Result<Option<Credential>, ResolveError> {
+/// Runs `docker-credential-<name> get`. "Not found" is `Ok(None)`. The
+/// helper gets `timeout` to answer, then is killed. Its answer and its
+/// standard error are never quoted in an error: they may hold the secret.
+fn run_helper(
+    name: &str,
+    server: &str,
+    registry: &str,
+    timeout: Duration,
+) -> Result<Option<Credential>, ResolveError> {
     let program = format!("docker-credential-{name}");
     let failed = |reason: String| ResolveError::CredentialHelper {
         helper: program.clone(),
-        reason,
+        reason: format!("{reason} (asked for registry {registry})"),
     };
     let mut child = Command::new(&program)
         .arg("get")
@@ -208,30 +274,65 @@ fn run_helper(name: &str, server: &str) -> Result<Option<Credential>, ResolveErr
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| failed(format!("cannot start it: {}", e.kind())))?;
     if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(server.as_bytes())
-            .map_err(|e| failed(e.to_string()))?;
+        // A helper that exits without reading its input is not an error here:
+        // its exit status says what happened.
+        let _ = stdin.write_all(server.as_bytes());
     }
-    let output = child
-        .wait_with_output()
-        .map_err(|e| failed(e.to_string()))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
+    // Read both pipes on their own threads so a chatty helper cannot block
+    // on a full pipe; a helper that hangs is killed at the deadline and the
+    // readers, left to finish when its pipes close, are not waited for.
+    let reader = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Some(mut pipe) = pipe {
+            std::thread::spawn(move || {
+                let mut out = Vec::new();
+                let _ = pipe.by_ref().take(1 << 20).read_to_end(&mut out);
+                let _ = tx.send(out);
+            });
+        }
+        rx
+    };
+    let stdout = reader(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = reader(child.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(failed(format!(
+                    "no answer within {} s, stopped it",
+                    timeout.as_secs_f64()
+                )));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(failed(format!("cannot wait for it: {}", e.kind()))),
+        }
+    };
+    let collect = |rx: std::sync::mpsc::Receiver<Vec<u8>>| {
+        let left = deadline.saturating_duration_since(Instant::now());
+        rx.recv_timeout(left.max(Duration::from_millis(100)))
+            .unwrap_or_default()
+    };
+    let stdout = collect(stdout);
+    let stdout = String::from_utf8_lossy(&stdout);
+    if !status.success() {
+        let stderr = collect(stderr);
         if stdout.contains("credentials not found")
-            || String::from_utf8_lossy(&output.stderr).contains("credentials not found")
+            || String::from_utf8_lossy(&stderr).contains("credentials not found")
         {
             return Ok(None);
         }
-        return Err(failed(format!(
-            "exited with {}: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
+        return Err(failed(match status.code() {
+            Some(code) => format!("exited with status {code}"),
+            None => "killed by a signal".to_string(),
+        }));
     }
-    let answer: HelperAnswer =
-        serde_json::from_str(&stdout).map_err(|e| failed(format!("unreadable answer: {e}")))?;
+    let answer: HelperAnswer = serde_json::from_str(&stdout)
+        .map_err(|e| failed(format!("its answer {}", json_problem(&e))))?;
     // Docker's convention: the user name `<token>` marks an identity token.
     let identity_token = (answer.username == "<token>").then(|| answer.secret.clone());
     Ok(Some(Credential {
@@ -245,6 +346,41 @@ fn run_helper(name: &str, server: &str) -> Result<Option<Credential>, ResolveErr
 mod tests {
     use super::*;
 
+    const T: Duration = Duration::from_secs(5);
+
+    #[test]
+    fn values_never_reach_messages() {
+        let secret = "hunter2-in-config";
+        let err = DockerConfig::parse(&format!(
+            r#"{{"auths": {{"h": {{"auth": 7, "password": "{secret}"}}}}}}"#
+        ))
+        .map(|_| ())
+        .unwrap_err();
+        assert_eq!(
+            json_problem(&err),
+            "does not have the expected fields and types (line 1, column 26)"
+        );
+        let config = DockerConfig::parse(&format!(
+            r#"{{"auths": {{"h:1": {{"auth": "{secret}!"}}}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            config.lookup("h:1", T).unwrap_err().to_string(),
+            "config.json: registry h:1: `auth` is not base64"
+        );
+        assert_eq!(
+            format!(
+                "{:?}",
+                Credential {
+                    username: "u".into(),
+                    secret: secret.into(),
+                    identity_token: Some(secret.into())
+                }
+            ),
+            "Credential { username: \"u\", .. }"
+        );
+    }
+
     #[test]
     fn auths_keys_are_normalised() {
         let config = DockerConfig::parse(
@@ -255,23 +391,23 @@ mod tests {
             }}"#,
         )
         .unwrap();
-        let hub = config.lookup("docker.io").unwrap().unwrap();
+        let hub = config.lookup("docker.io", T).unwrap().unwrap();
         assert_eq!((hub.username.as_str(), hub.secret.as_str()), ("u", "p"));
         assert_eq!(
             config
-                .lookup("registry.example.com:5000")
+                .lookup("registry.example.com:5000", T)
                 .unwrap()
                 .unwrap()
                 .username,
             "a"
         );
-        assert_eq!(config.lookup("ghcr.io").unwrap(), None);
+        assert_eq!(config.lookup("ghcr.io", T).unwrap(), None);
         assert_eq!(hub.basic(), "Basic dTpw");
         let acr = DockerConfig::parse(
             r#"{"auths": {"x.azurecr.io": {"auth": "MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==", "identitytoken": "refresh"}}}"#,
         )
         .unwrap();
-        let credential = acr.lookup("x.azurecr.io").unwrap().unwrap();
+        let credential = acr.lookup("x.azurecr.io", T).unwrap().unwrap();
         assert_eq!(credential.identity_token.as_deref(), Some("refresh"));
     }
 
@@ -279,7 +415,7 @@ mod tests {
     fn missing_helper_is_an_error_naming_it() {
         let config =
             DockerConfig::parse(r#"{"credHelpers": {"gcr.io": "digestpin-test-absent"}}"#).unwrap();
-        let err = config.lookup("gcr.io").unwrap_err();
+        let err = config.lookup("gcr.io", T).unwrap_err();
         assert!(
             err.to_string()
                 .contains("docker-credential-digestpin-test-absent"),

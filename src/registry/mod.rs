@@ -31,10 +31,55 @@ pub const MEDIA_DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.man
 
 /// `HOST=URL`: resolve references of registry HOST at URL; HOST `*` maps every
 /// registry that has no mapping of its own.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Mirror {
     pub host: String,
     pub url: url::Url,
+}
+
+impl std::fmt::Debug for Mirror {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mirror")
+            .field("host", &self.host)
+            .field("url", &redact_url(&self.url))
+            .finish()
+    }
+}
+
+/// A URL as it may be shown: a password in its user information becomes
+/// `***` (`http://user:***@host/`), so no message ever carries it.
+pub fn redact_url(url: &url::Url) -> String {
+    if url.password().is_some() {
+        let mut shown = url.clone();
+        if shown.set_password(Some("***")).is_ok() {
+            return shown.to_string();
+        }
+    }
+    url.to_string()
+}
+
+/// A URL string as it may be shown (see [`redact_url`]); a string that is
+/// not a URL keeps nothing between `://` and the last `@` of its authority.
+pub fn redact_url_str(text: &str) -> String {
+    if let Ok(url) = url::Url::parse(text) {
+        return redact_url(&url);
+    }
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => text.to_string(),
+    }
+}
+
+/// A `HOST=URL` mirror setting as it may be shown (see [`redact_url`]).
+pub fn redact_mirror(setting: &str) -> String {
+    match setting.split_once('=') {
+        Some((host, url)) => format!("{host}={}", redact_url_str(url)),
+        None => redact_url_str(setting),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,17 +96,17 @@ impl FromStr for Mirror {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (host, url) = s
             .split_once('=')
-            .ok_or_else(|| MirrorError::Format(s.to_string()))?;
+            .ok_or_else(|| MirrorError::Format(redact_url_str(s)))?;
         if host.is_empty() || url.is_empty() {
-            return Err(MirrorError::Format(s.to_string()));
+            return Err(MirrorError::Format(redact_mirror(s)));
         }
         let url = url::Url::parse(url).map_err(|e| MirrorError::Url {
-            url: url.to_string(),
+            url: redact_url_str(url),
             reason: e.to_string(),
         })?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return Err(MirrorError::Url {
-                url: url.to_string(),
+                url: redact_url(&url),
                 reason: "must be an http or https URL".into(),
             });
         }
@@ -92,6 +137,9 @@ pub struct ResolverOptions {
     pub docker_config_dir: Option<PathBuf>,
     /// Refuse every request to an address outside 127.0.0.0/8 and ::1.
     pub loopback_only: bool,
+    /// GET every manifest resolved by HEAD and check that its sha256 is the
+    /// `Docker-Content-Digest` the HEAD gave.
+    pub verify_digest: bool,
 }
 
 impl Default for ResolverOptions {
@@ -104,6 +152,7 @@ impl Default for ResolverOptions {
             retries: 4,
             docker_config_dir: None,
             loopback_only: false,
+            verify_digest: false,
         }
     }
 }
@@ -150,7 +199,7 @@ pub enum RegistryError {
     #[error("cannot read CA file {path}: {reason}")]
     CaFile { path: PathBuf, reason: String },
     #[error("cannot read Docker's config.json: {0}")]
-    DockerConfig(#[source] std::io::Error),
+    DockerConfig(String),
     #[error("cannot start the HTTP client: {0}")]
     Client(String),
 }
@@ -170,6 +219,22 @@ pub enum ResolveError {
     Tls { url: String, reason: String },
     #[error("cannot connect: {reason} ({url})")]
     Connection { url: String, reason: String },
+    #[error("broken transfer: {reason} ({url})")]
+    BrokenTransfer { url: String, reason: String },
+    #[error(
+        "the manifest's sha256 is {actual}, not the {header} the registry's Docker-Content-Digest names ({url})"
+    )]
+    DigestMismatch {
+        url: String,
+        header: String,
+        actual: String,
+    },
+    #[error("{path}: registry {registry}: {problem}")]
+    DockerConfig {
+        path: String,
+        registry: String,
+        problem: String,
+    },
     #[error("too many requests, rate limited ({url})")]
     TooManyRequests { url: String },
     #[error("registry error: HTTP {status} ({url})")]
@@ -201,6 +266,9 @@ impl ResolveError {
             ResolveError::Timeout { .. } => "timed out",
             ResolveError::Tls { .. } => "TLS error",
             ResolveError::Connection { .. } => "cannot connect",
+            ResolveError::BrokenTransfer { .. } => "broken transfer",
+            ResolveError::DigestMismatch { .. } => "digest mismatch",
+            ResolveError::DockerConfig { .. } => "bad Docker config",
             ResolveError::TooManyRequests { .. } => "rate limited",
             ResolveError::Server { .. } => "registry error",
             ResolveError::PlatformNotFound { .. } | ResolveError::PlatformMismatch { .. } => {
@@ -211,5 +279,44 @@ impl ResolveError {
             ResolveError::CredentialHelper { .. } => "credential helper failed",
             ResolveError::NotAttempted => "not resolved",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirror_passwords_are_redacted_everywhere_they_are_shown() {
+        let mirror: Mirror = "docker.io=http://user:pa55@127.0.0.1:5000/x"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            format!("{mirror:?}"),
+            "Mirror { host: \"docker.io\", url: \"http://user:***@127.0.0.1:5000/x\" }"
+        );
+        assert_eq!(
+            redact_mirror("*=https://u:p@h.example/"),
+            "*=https://u:***@h.example/"
+        );
+        assert_eq!(
+            redact_mirror("*=https://h.example/"),
+            "*=https://h.example/"
+        );
+        assert_eq!(redact_url_str("http://u:p@[bad/x"), "http://***@[bad/x");
+        assert_eq!(
+            "*=ftp://u:pa55@h/"
+                .parse::<Mirror>()
+                .unwrap_err()
+                .to_string(),
+            "invalid mirror URL `ftp://u:***@h/`: must be an http or https URL"
+        );
+        assert_eq!(
+            "*=http://u:pa55@[::1"
+                .parse::<Mirror>()
+                .unwrap_err()
+                .to_string(),
+            "invalid mirror URL `http://***@[::1`: invalid IPv6 address"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! skopeo, and the `digestpin` binary run with a clean environment.
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod image;
 pub mod registry;
 pub mod token;
