@@ -13,6 +13,8 @@ use std::ops::Range;
 
 use saphyr_parser::{Event, Parser};
 
+use crate::detect::FileKind;
+
 /// Replace the bytes of `range` with `content`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
@@ -43,6 +45,16 @@ pub enum PinStyle {
     TagDigest,
 }
 
+/// The style a pin is written in, in a file of `kind`: in a Dockerfile a `#`
+/// after an instruction is not a comment, so the tag stays in the value there
+/// (`name:tag@sha256:…`) whatever the style asked for.
+pub fn style_for(kind: FileKind, style: PinStyle) -> PinStyle {
+    match kind {
+        FileKind::Dockerfile => PinStyle::TagDigest,
+        _ => style,
+    }
+}
+
 /// Why a rewrite was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {
@@ -59,6 +71,8 @@ pub enum EditError {
         "the rewritten file differs from the original in more than the image values ({detail})"
     )]
     Unintended { detail: String },
+    #[error("{0}")]
+    Dockerfile(#[from] crate::detect::dockerfile::RewriteError),
 }
 
 /// Applies `edits` to `text`. Edits may come in any order; they must not overlap
@@ -214,6 +228,22 @@ fn owned(event: Event<'_>) -> Event<'static> {
         Event::Alias(anchor) => Event::Alias(anchor),
         Event::SequenceEnd => Event::SequenceEnd,
         Event::MappingEnd => Event::MappingEnd,
+    }
+}
+
+/// [`check_rewrite`] for a file of `kind`: Dockerfiles are re-parsed by the
+/// Dockerfile parser ([`crate::detect::dockerfile::check_rewrite`]).
+pub fn check_rewrite_for(
+    kind: FileKind,
+    old: &str,
+    new: &str,
+    changes: &[(String, String)],
+) -> Result<(), EditError> {
+    match kind {
+        FileKind::Dockerfile => {
+            crate::detect::dockerfile::check_rewrite(old, new, changes).map_err(EditError::from)
+        }
+        _ => check_rewrite(old, new, changes),
     }
 }
 

@@ -34,6 +34,8 @@ pub enum FileError {
     NotUtf8,
     #[error("not valid YAML, skipped: {0}")]
     Yaml(#[source] DetectError),
+    #[error("not a valid Dockerfile, skipped: {0}")]
+    Dockerfile(#[source] DetectError),
     #[error("left unchanged: {0}")]
     Edit(#[source] EditError),
     #[error("cannot write: {0}")]
@@ -182,19 +184,22 @@ pub fn scan_with_progress(
 }
 
 /// Whether a file is a Dockerfile (`Dockerfile`, `Dockerfile.dev`,
-/// `app.Dockerfile`): not YAML, so not read (yet) by the YAML detectors.
+/// `app.Dockerfile`, `Containerfile`, …): read by the Dockerfile parser.
 fn is_dockerfile(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|name| {
-            let lower = name.to_ascii_lowercase();
-            lower.starts_with("dockerfile") || lower.ends_with(".dockerfile")
-        })
+    detect::dockerfile::is_dockerfile_name(path)
 }
 
 fn scan_file(path: &Path) -> Result<Option<ScannedFile>, FileError> {
     if is_dockerfile(path) {
-        return Ok(None);
+        let bytes = std::fs::read(path).map_err(FileError::Read)?;
+        let text = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
+        let findings = detect::dockerfile::scan(&text).map_err(FileError::Dockerfile)?;
+        return Ok(Some(ScannedFile {
+            path: path.to_path_buf(),
+            text,
+            kind: FileKind::Dockerfile,
+            findings,
+        }));
     }
     let bytes = std::fs::read(path).map_err(FileError::Read)?;
     let text = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
@@ -226,16 +231,44 @@ pub fn resolve_key(reference: &Reference, platform: Option<&Platform>) -> Resolv
     }
 }
 
+/// The platform each reference of a Dockerfile is built for when its `FROM`
+/// names a literal `--platform` (by the start of its span): that platform's
+/// manifest is pinned, as `--platform` does. Empty for other files.
+fn file_platforms(file: &ScannedFile) -> BTreeMap<usize, Platform> {
+    if file.kind != FileKind::Dockerfile {
+        return BTreeMap::new();
+    }
+    detect::dockerfile::platforms(&file.text)
+        .into_iter()
+        .filter_map(|(at, p)| p.parse().ok().map(|p| (at, p)))
+        .collect()
+}
+
+/// The platform to resolve the reference at `site` for.
+fn site_platform<'a>(
+    platforms: &'a BTreeMap<usize, Platform>,
+    site: &Site,
+    options: &'a PinOptions,
+) -> Option<&'a Platform> {
+    platforms
+        .get(&site.span.start)
+        .or(options.platform.as_ref())
+}
+
 /// Resolves the tags found in `files` and computes each file's new text.
 pub fn plan(files: &[ScannedFile], resolver: &Resolver, options: &PinOptions) -> Outcome {
     let mut keys: Vec<ResolveKey> = Vec::new();
     for file in files {
+        let platforms = file_platforms(file);
         for finding in &file.findings {
             if let Finding::Image { site, reference } = finding
                 && reference.digest().is_none()
                 && !is_ignored(&file.text, site)
             {
-                keys.push(resolve_key(reference, options.platform.as_ref()));
+                keys.push(resolve_key(
+                    reference,
+                    site_platform(&platforms, site, options),
+                ));
             }
         }
     }
@@ -276,6 +309,7 @@ fn plan_file(
     let path = file.path.as_path();
     let mut pins: Vec<(&Site, &Reference, String)> = Vec::new();
     let mut failed = false;
+    let platforms = file_platforms(file);
     for finding in &file.findings {
         outcome.summary.found += 1;
         match finding {
@@ -304,7 +338,7 @@ fn plan_file(
                     });
                     continue;
                 }
-                let key = resolve_key(reference, options.platform.as_ref());
+                let key = resolve_key(reference, site_platform(&platforms, site, options));
                 match resolved.get(&key) {
                     Some(Ok(found)) => pins.push((site, reference, found.digest.clone())),
                     Some(Err(error)) => {
@@ -350,7 +384,8 @@ fn plan_file(
             digest,
         };
         let alone = per_line.get(&site.line) == Some(&1);
-        let (mut more, value) = edit::pin_edits(&file.text, &pin_site, options.style, alone);
+        let style = edit::style_for(file.kind, options.style);
+        let (mut more, value) = edit::pin_edits(&file.text, &pin_site, style, alone);
         edits.append(&mut more);
         changes.push((site.value.clone(), value));
         pinned.push(Message::Pinned {
@@ -374,8 +409,9 @@ pub(crate) fn finish_file(
     if edits.is_empty() {
         return;
     }
-    let updated = edit::apply(&file.text, edits)
-        .and_then(|updated| edit::check_rewrite(&file.text, &updated, changes).map(|()| updated));
+    let updated = edit::apply(&file.text, edits).and_then(|updated| {
+        edit::check_rewrite_for(file.kind, &file.text, &updated, changes).map(|()| updated)
+    });
     match updated {
         Ok(updated) => {
             outcome.summary.pinned += messages.len();

@@ -4,7 +4,7 @@
 //! `.ignore` files are honoured, `.git` and hidden directories are skipped, and
 //! no symbolic link is followed (a link could lead out of the tree, and a file
 //! reached through a link is replaced by our rename on write). Inside
-//! directories only `*.yaml` and `*.yml` files are candidates; a file named
+//! directories only `*.yaml`, `*.yml` and Dockerfiles are candidates; a file named
 //! explicitly is read whatever its name. `--exclude` globs apply to both, with
 //! gitignore semantics, so a pre-commit hook that names files one by one gets
 //! the same exclusions as a walk.
@@ -52,7 +52,7 @@ pub fn is_candidate(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")
-    )
+    ) || crate::detect::dockerfile::is_dockerfile_name(path)
 }
 
 fn excludes(root: &Path, globs: &[String]) -> Result<Override, WalkError> {
@@ -186,7 +186,9 @@ mod tests {
     fn candidates_are_yaml() {
         assert!(is_candidate(Path::new("a/deploy.yaml")));
         assert!(is_candidate(Path::new("compose.yml")));
-        assert!(!is_candidate(Path::new("Dockerfile")));
+        assert!(is_candidate(Path::new("Dockerfile")));
+        assert!(is_candidate(Path::new("build/app.containerfile")));
+        assert!(!is_candidate(Path::new("Dockerfile.dockerignore")));
         assert!(!is_candidate(Path::new("values.yaml.tmpl")));
     }
 

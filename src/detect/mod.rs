@@ -7,6 +7,7 @@
 //! Nothing here resolves or edits anything.
 
 mod compose;
+pub mod dockerfile;
 mod kubernetes;
 pub mod yaml;
 
@@ -22,6 +23,7 @@ use yaml::{NodeId, Tree};
 pub enum FileKind {
     Kubernetes,
     Compose,
+    Dockerfile,
 }
 
 impl std::fmt::Display for FileKind {
@@ -29,6 +31,7 @@ impl std::fmt::Display for FileKind {
         f.write_str(match self {
             FileKind::Kubernetes => "Kubernetes",
             FileKind::Compose => "Compose",
+            FileKind::Dockerfile => "Dockerfile",
         })
     }
 }
@@ -70,6 +73,12 @@ pub enum SkipReason {
     Escaped,
     #[error("block scalar; pin it by hand")]
     BlockScalar,
+    #[error("a build stage, not an image")]
+    StageName,
+    #[error("`scratch` is the empty image")]
+    Scratch,
+    #[error("made of build arguments, not resolved")]
+    BuildArgument,
 }
 
 /// A value found where an image belongs.
@@ -92,6 +101,12 @@ impl Finding {
 pub enum DetectError {
     #[error("line {line}, column {column}: {message}")]
     Yaml {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("line {line}, column {column}: {message}")]
+    Dockerfile {
         line: usize,
         column: usize,
         message: String,
