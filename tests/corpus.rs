@@ -261,12 +261,7 @@ fn corpus_pins_only_image_values() {
 /// Checks that a pinned Dockerfile still parses to the same instructions,
 /// flags (`--platform`, `--mount`, …) and stage names, and that each word that
 /// changed is an image of the original made `name:tag@<registry digest>`.
-fn same_dockerfile(
-    name: &str,
-    old: &str,
-    new: &str,
-    digests: &BTreeMap<(String, String), String>,
-) {
+fn same_dockerfile(name: &str, old: &str, new: &str, digests: &BTreeMap<(String, String), String>) {
     let before = dockerfile::parse(old).unwrap();
     let after = dockerfile::parse(new)
         .unwrap_or_else(|e| panic!("{name}: no longer parses as a Dockerfile: {e}"));
@@ -274,9 +269,7 @@ fn same_dockerfile(
         .unwrap()
         .into_iter()
         .filter_map(|f| match f {
-            Finding::Image { site, reference } if reference.digest().is_none() => {
-                Some(site.value)
-            }
+            Finding::Image { site, reference } if reference.digest().is_none() => Some(site.value),
             _ => None,
         })
         .collect();
@@ -288,9 +281,9 @@ fn same_dockerfile(
     };
     let same_word = |o: &dockerfile::Word, n: &dockerfile::Word| {
         o.text == n.text
-            || images
-                .iter()
-                .any(|v| o.text.contains(v.as_str()) && o.text.replacen(v.as_str(), &pinned(v), 1) == n.text)
+            || images.iter().any(|v| {
+                o.text.contains(v.as_str()) && o.text.replacen(v.as_str(), &pinned(v), 1) == n.text
+            })
     };
     assert_eq!(before.escape, after.escape, "{name}: escape changed");
     assert_eq!(before.directives.len(), after.directives.len(), "{name}");
@@ -316,7 +309,8 @@ fn same_dockerfile(
         );
         if o.keyword == "FROM" {
             // Flags and stage names are kept as they were.
-            let texts = |w: &[dockerfile::Word]| w.iter().map(|w| w.text.clone()).collect::<Vec<_>>();
+            let texts =
+                |w: &[dockerfile::Word]| w.iter().map(|w| w.text.clone()).collect::<Vec<_>>();
             assert_eq!(
                 texts(&o.flags),
                 texts(&n.flags),
@@ -324,13 +318,22 @@ fn same_dockerfile(
                 o.line
             );
             assert_eq!(
-                o.args.get(1..).map(|a| a.iter().map(|w| &w.text).collect::<Vec<_>>()),
-                n.args.get(1..).map(|a| a.iter().map(|w| &w.text).collect::<Vec<_>>()),
+                o.args
+                    .get(1..)
+                    .map(|a| a.iter().map(|w| &w.text).collect::<Vec<_>>()),
+                n.args
+                    .get(1..)
+                    .map(|a| a.iter().map(|w| &w.text).collect::<Vec<_>>()),
                 "{name}:{}: FROM stage name changed",
                 o.line
             );
         }
-        for (ow, nw) in o.flags.iter().zip(&n.flags).chain(o.args.iter().zip(&n.args)) {
+        for (ow, nw) in o
+            .flags
+            .iter()
+            .zip(&n.flags)
+            .chain(o.args.iter().zip(&n.args))
+        {
             assert!(
                 same_word(ow, nw),
                 "{name}:{}: `{}` became `{}`",

@@ -299,7 +299,11 @@ pub fn parse(text: &str) -> Result<Dockerfile, DetectError> {
             index += 1;
             let cont = continuation(text, &line, escape);
             let end = cont.unwrap_or(line.end);
-            logical.extend(text[line.start..end].char_indices().map(|(i, c)| (c, line.start + i)));
+            logical.extend(
+                text[line.start..end]
+                    .char_indices()
+                    .map(|(i, c)| (c, line.start + i)),
+            );
             if cont.is_none() {
                 break;
             }
@@ -425,10 +429,7 @@ fn arg_defaults(instruction: &Instruction) -> Vec<(String, Option<ArgDefault>)> 
                         value_word = word.slice(start + 1..start + value.len() - 1);
                     }
                 }
-                out.push((
-                    name.to_string(),
-                    Some(ArgDefault { value: value_word }),
-                ));
+                out.push((name.to_string(), Some(ArgDefault { value: value_word })));
             }
             None => out.push((word.text.clone(), None)),
         }
@@ -469,16 +470,14 @@ pub fn platforms(text: &str) -> BTreeMap<usize, String> {
         .unwrap_or_default()
 }
 
-fn scan_with_platforms(
-    text: &str,
-) -> Result<(Vec<Finding>, BTreeMap<usize, String>), DetectError> {
+fn scan_with_platforms(text: &str) -> Result<(Vec<Finding>, BTreeMap<usize, String>), DetectError> {
     let file = parse(text)?;
     // Every stage name, for `--from`, which may name any stage.
     let all_stages: HashSet<String> = file
         .instructions
         .iter()
         .filter(|i| i.keyword == "FROM" && !i.onbuild)
-        .filter_map(|i| stage_name(i))
+        .filter_map(stage_name)
         .collect();
     let mut stages_so_far: HashSet<String> = HashSet::new();
     let mut global: HashMap<String, Option<ArgDefault>> = HashMap::new();
@@ -523,8 +522,7 @@ fn scan_with_platforms(
                 for flag in &instruction.flags {
                     let (value, position) = if let Some(v) = flag_value(flag, "from") {
                         (v, Position::CopyFrom)
-                    } else if let Some(v) = flag_value(flag, "mount").and_then(|m| mount_from(&m))
-                    {
+                    } else if let Some(v) = flag_value(flag, "mount").and_then(|m| mount_from(&m)) {
                         (v, Position::MountFrom)
                     } else {
                         continue;
@@ -698,7 +696,11 @@ fn skeleton(text: &str) -> Result<(Vec<String>, Vec<String>), DetectError> {
         let args: Vec<String> = i.args.iter().map(&blank).collect();
         structure.push(format!(
             "{} {}{} {:?} {:?}",
-            i.line, if i.onbuild { "ONBUILD " } else { "" }, i.keyword, flags, args
+            i.line,
+            if i.onbuild { "ONBUILD " } else { "" },
+            i.keyword,
+            flags,
+            args
         ));
     }
     Ok((structure, images))
@@ -726,14 +728,16 @@ pub fn check_rewrite(
     let (before, old_images) = skeleton(old).map_err(RewriteError::Original)?;
     let (after, new_images) = skeleton(new).map_err(RewriteError::Unparsable)?;
     if before != after {
-        let detail = before
-            .iter()
-            .zip(&after)
-            .find(|(b, a)| b != a)
-            .map_or_else(
-                || format!("{} instructions before, {} after", before.len(), after.len()),
-                |(b, a)| format!("`{b}` became `{a}`"),
-            );
+        let detail = before.iter().zip(&after).find(|(b, a)| b != a).map_or_else(
+            || {
+                format!(
+                    "{} instructions before, {} after",
+                    before.len(),
+                    after.len()
+                )
+            },
+            |(b, a)| format!("`{b}` became `{a}`"),
+        );
         return Err(RewriteError::Unintended(detail));
     }
     if old_images.len() != new_images.len() {
@@ -754,7 +758,9 @@ pub fn check_rewrite(
         }
     }
     if let Some((from, _)) = expected.next() {
-        return Err(RewriteError::Unintended(format!("`{from}` was not rewritten")));
+        return Err(RewriteError::Unintended(format!(
+            "`{from}` was not rewritten"
+        )));
     }
     Ok(())
 }
@@ -835,7 +841,11 @@ mod tests {
         let file = parse(text).unwrap();
         assert_eq!(file.escape, '`');
         // With "`" as the escape character, a backslash continues nothing.
-        let keywords: Vec<&str> = file.instructions.iter().map(|i| i.keyword.as_str()).collect();
+        let keywords: Vec<&str> = file
+            .instructions
+            .iter()
+            .map(|i| i.keyword.as_str())
+            .collect();
         assert_eq!(keywords, ["FROM", "RUN", "FROM"]);
         assert_eq!(
             found(text),
@@ -873,7 +883,11 @@ mod tests {
     fn heredoc_bodies_are_not_instructions() {
         let text = "FROM alpine:3.20\nRUN <<EOF cat > /x && <<-'END' cat\nFROM evil:1\nEOF\n\tFROM evil:2\n\tEND\nCOPY <<\"X\" /y\nFROM evil:3\nX\nFROM busybox:1.36\n";
         let file = parse(text).unwrap();
-        let keywords: Vec<&str> = file.instructions.iter().map(|i| i.keyword.as_str()).collect();
+        let keywords: Vec<&str> = file
+            .instructions
+            .iter()
+            .map(|i| i.keyword.as_str())
+            .collect();
         assert_eq!(keywords, ["FROM", "RUN", "COPY", "FROM"]);
         assert_eq!(
             found(text),
