@@ -189,10 +189,33 @@ fn is_dockerfile(path: &Path) -> bool {
     detect::dockerfile::is_dockerfile_name(path)
 }
 
+/// Whether a file named explicitly (or by `--include`) with another name is a
+/// Dockerfile: not YAML or JSON by its extension, and read as one.
+fn is_unnamed_dockerfile(path: &Path, text: &str) -> bool {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    !matches!(extension.as_deref(), Some("yaml" | "yml" | "json"))
+        && detect::dockerfile::looks_like_dockerfile(text)
+}
+
 fn scan_file(path: &Path) -> Result<Option<ScannedFile>, FileError> {
-    if is_dockerfile(path) {
+    let named = is_dockerfile(path);
+    let read = |path: &Path| -> Result<String, FileError> {
         let bytes = std::fs::read(path).map_err(FileError::Read)?;
-        let text = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
+        String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)
+    };
+    let sniffed = if named {
+        None
+    } else {
+        Some(read(path)?).filter(|text| is_unnamed_dockerfile(path, text))
+    };
+    if named || sniffed.is_some() {
+        let text = match sniffed {
+            Some(text) => text,
+            None => read(path)?,
+        };
         let findings = detect::dockerfile::scan(&text).map_err(FileError::Dockerfile)?;
         return Ok(Some(ScannedFile {
             path: path.to_path_buf(),

@@ -125,3 +125,29 @@ fn dockerfiles_are_found_by_name_when_walking() {
          ./dockerfile.dev:1:6: alpine:3.20: not pinned by digest\n"
     );
 }
+
+#[test]
+fn a_file_named_on_the_command_line_is_read_as_a_dockerfile_by_its_content() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.df"),
+        "# syntax=docker/dockerfile:1\nARG V=3.20\nFROM alpine:${V} AS base\nFROM base\nCOPY --from=nginx:1.27 /a /a\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "FROM here on, text\n").unwrap();
+    let out = run(dir.path(), &["check", "app.df", "notes.txt"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "app.df:1:10: docker/dockerfile:1: not pinned by digest\n\
+         app.df:5:13: nginx:1.27: not pinned by digest\n"
+    );
+    let out = run(dir.path(), &["list", "app.df"]);
+    assert_eq!(
+        text(&out.stdout),
+        "app.df:1:10\tDockerfile\tunpinned\tdocker/dockerfile\t1\t-\n\
+         app.df:3:6\tDockerfile\tskipped\talpine:${V}\t-\t-\n\
+         app.df:4:6\tDockerfile\tskipped\tbase\t-\t-\n\
+         app.df:5:13\tDockerfile\tunpinned\tnginx\t1.27\t-\n"
+    );
+}

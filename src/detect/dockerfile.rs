@@ -40,6 +40,45 @@ pub fn is_dockerfile_name(path: &Path) -> bool {
     })
 }
 
+/// Whether `text`, in a file whose name says nothing, is a Dockerfile: it
+/// parses, every instruction is a Dockerfile instruction, the first is `FROM`
+/// or `ARG`, there is a `FROM`, and each `FROM` is `image [AS name]`.
+pub fn looks_like_dockerfile(text: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "ADD",
+        "ARG",
+        "CMD",
+        "COPY",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "FROM",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "RUN",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+    ];
+    let Ok(file) = parse(text) else {
+        return false;
+    };
+    file.instructions
+        .first()
+        .is_some_and(|i| matches!(i.keyword.as_str(), "FROM" | "ARG"))
+        && file.instructions.iter().any(|i| i.keyword == "FROM")
+        && file.instructions.iter().all(|i| {
+            KEYWORDS.contains(&i.keyword.as_str())
+                && (i.keyword != "FROM"
+                    || i.args.len() == 1
+                    || i.args.len() == 3 && i.args[1].text.eq_ignore_ascii_case("as"))
+        })
+}
+
 /// A word of an instruction, with the bytes it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
@@ -815,6 +854,18 @@ mod tests {
         ] {
             assert!(!is_dockerfile_name(Path::new(no)), "{no}");
         }
+    }
+
+    #[test]
+    fn content_sniffing() {
+        assert!(looks_like_dockerfile(
+            "# syntax=docker/dockerfile:1\nARG V=1\nfrom alpine:3\nRUN <<EOF\nnot: an instruction\nEOF\n"
+        ));
+        assert!(!looks_like_dockerfile("# Title\n\nSome text FROM here\n"));
+        assert!(!looks_like_dockerfile("RUN make\nFROM alpine\n"));
+        assert!(!looks_like_dockerfile("FROM alpine\nimage: nginx\n"));
+        assert!(!looks_like_dockerfile("FROM here on, text\n"));
+        assert!(!looks_like_dockerfile(""));
     }
 
     #[test]
