@@ -13,6 +13,8 @@ use std::ops::Range;
 
 use saphyr_parser::{Event, Parser};
 
+use crate::detect::{FileKind, Site};
+
 /// Replace the bytes of `range` with `content`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
@@ -43,6 +45,16 @@ pub enum PinStyle {
     TagDigest,
 }
 
+/// The style a pin is written in, in a file of `kind`: in a Dockerfile a `#`
+/// after an instruction is not a comment, so the tag stays in the value there
+/// (`name:tag@sha256:…`) whatever the style asked for.
+pub fn style_for(kind: FileKind, style: PinStyle) -> PinStyle {
+    match kind {
+        FileKind::Dockerfile => PinStyle::TagDigest,
+        _ => style,
+    }
+}
+
 /// Why a rewrite was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {
@@ -59,6 +71,8 @@ pub enum EditError {
         "the rewritten file differs from the original in more than the image values ({detail})"
     )]
     Unintended { detail: String },
+    #[error("{0}")]
+    Dockerfile(#[from] crate::detect::dockerfile::RewriteError),
 }
 
 /// Applies `edits` to `text`. Edits may come in any order; they must not overlap
@@ -148,16 +162,47 @@ fn comment_point(text: &str, after: usize, in_flow: bool, alone_on_line: bool) -
 /// opens with `{` or `[`), where a `#` comment would make the file invalid
 /// JSON: pins there take the `name:tag@sha256:…` form.
 pub fn in_json_document(text: &str, at: usize) -> bool {
-    let before = &text[..at];
-    // The document starts after the last `---` marker line before `at`.
-    let mut start = 0;
-    let mut offset = 0;
-    for line in before.split_inclusive('\n') {
-        if line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace()) {
-            start = offset + 3;
+    JsonDocuments::new(text).contains(at)
+}
+
+/// Which documents of a file are written in JSON syntax, found in one pass so
+/// that asking for every reference of a large file stays linear.
+pub struct JsonDocuments {
+    first: bool,
+    /// Each `---` marker line: its byte offset, and whether the document it
+    /// opens is JSON.
+    markers: Vec<(usize, bool)>,
+}
+
+impl JsonDocuments {
+    pub fn new(text: &str) -> Self {
+        let mut markers = Vec::new();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            if line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace())
+            {
+                markers.push((offset, opens_json(text, offset + 3)));
+            }
+            offset += line.len();
         }
-        offset += line.len();
+        JsonDocuments {
+            first: opens_json(text, 0),
+            markers,
+        }
     }
+
+    /// Whether byte `at` lies in a JSON-syntax document.
+    pub fn contains(&self, at: usize) -> bool {
+        match self.markers.partition_point(|&(line, _)| line < at) {
+            0 => self.first,
+            i => self.markers[i - 1].1,
+        }
+    }
+}
+
+/// Whether the document starting at byte `start` opens with `{` or `[`
+/// after blank space and comments.
+fn opens_json(text: &str, start: usize) -> bool {
     let mut rest = text[start..].trim_start_matches('\u{feff}');
     loop {
         rest = rest.trim_start();
@@ -171,6 +216,22 @@ pub fn in_json_document(text: &str, at: usize) -> bool {
         }
     }
     rest.starts_with(['{', '['])
+}
+
+/// Whether `pin` in the comment style writes `name:tag@sha256:…` at a value
+/// ending at byte `end` (`after` past its closing quote): a Dockerfile, a
+/// JSON document, or a line with no room for a comment.
+pub fn comment_falls_back(
+    text: &str,
+    kind: FileKind,
+    json: &JsonDocuments,
+    site: &Site,
+    alone_on_line: bool,
+) -> bool {
+    let quoted = usize::from(site.style != crate::detect::ScalarStyle::Plain);
+    style_for(kind, PinStyle::Comment) != PinStyle::Comment
+        || json.contains(site.span.start)
+        || comment_point(text, site.span.end + quoted, site.in_flow, alone_on_line).is_none()
 }
 
 /// The edits that pin one reference. `alone_on_line` says whether this is the
@@ -243,6 +304,22 @@ fn owned(event: Event<'_>) -> Event<'static> {
         Event::Alias(anchor) => Event::Alias(anchor),
         Event::SequenceEnd => Event::SequenceEnd,
         Event::MappingEnd => Event::MappingEnd,
+    }
+}
+
+/// [`check_rewrite`] for a file of `kind`: Dockerfiles are re-parsed by the
+/// Dockerfile parser ([`crate::detect::dockerfile::check_rewrite`]).
+pub fn check_rewrite_for(
+    kind: FileKind,
+    old: &str,
+    new: &str,
+    changes: &[(String, String)],
+) -> Result<(), EditError> {
+    match kind {
+        FileKind::Dockerfile => {
+            crate::detect::dockerfile::check_rewrite(old, new, changes).map_err(EditError::from)
+        }
+        _ => check_rewrite(old, new, changes),
     }
 }
 

@@ -290,6 +290,15 @@ pub fn unpin(files: &[ScannedFile], style: UnpinStyle) -> Outcome {
         let mut edits = Vec::new();
         let mut changes = Vec::new();
         let mut messages = Vec::new();
+        let json = crate::edit::JsonDocuments::new(&file.text);
+        let mut per_line: std::collections::HashMap<usize, usize> = Default::default();
+        for finding in &file.findings {
+            if let Finding::Image { site, reference } = finding
+                && reference.digest().is_some()
+            {
+                *per_line.entry(site.line).or_default() += 1;
+            }
+        }
         for finding in &file.findings {
             let Finding::Image { site, reference } = finding else {
                 continue;
@@ -301,6 +310,18 @@ pub fn unpin(files: &[ScannedFile], style: UnpinStyle) -> Outcome {
             }
             let at = Location::of(&file.path, site);
             let state = state::state(&file.text, site, reference);
+            // Where `pin` in the comment style writes `name:tag@sha256:…` (a
+            // Dockerfile, a JSON document, a line with no room for a
+            // comment), unpinning in that style takes that form back.
+            let falls_back = matches!(state, State::TagDigest { .. })
+                && style == UnpinStyle::Comment
+                && crate::edit::comment_falls_back(
+                    &file.text,
+                    file.kind,
+                    &json,
+                    site,
+                    per_line.get(&site.line) == Some(&1),
+                );
             let tag = match &state {
                 State::Unpinned => continue,
                 State::DigestOnly => {
@@ -312,7 +333,7 @@ pub fn unpin(files: &[ScannedFile], style: UnpinStyle) -> Outcome {
                     continue;
                 }
                 State::Comment { .. } | State::TagDigest { .. }
-                    if !style_matches(&state, style) =>
+                    if !falls_back && !style_matches(&state, style) =>
                 {
                     outcome.summary.already_pinned += 1;
                     continue;

@@ -34,6 +34,8 @@ pub enum FileError {
     NotUtf8,
     #[error("not valid YAML, skipped: {0}")]
     Yaml(#[source] DetectError),
+    #[error("not a valid Dockerfile, skipped: {0}")]
+    Dockerfile(#[source] DetectError),
     #[error("left unchanged: {0}")]
     Edit(#[source] EditError),
     #[error("cannot write: {0}")]
@@ -273,19 +275,45 @@ pub fn scan_walked(
 }
 
 /// Whether a file is a Dockerfile (`Dockerfile`, `Dockerfile.dev`,
-/// `app.Dockerfile`): not YAML, so not read (yet) by the YAML detectors.
+/// `app.Dockerfile`, `Containerfile`, …): read by the Dockerfile parser.
 fn is_dockerfile(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|name| {
-            let lower = name.to_ascii_lowercase();
-            lower.starts_with("dockerfile") || lower.ends_with(".dockerfile")
-        })
+    detect::dockerfile::is_dockerfile_name(path)
+}
+
+/// Whether a file named explicitly (or by `--include`) with another name is a
+/// Dockerfile: not YAML or JSON by its extension, and read as one.
+fn is_unnamed_dockerfile(path: &Path, text: &str) -> bool {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    !matches!(extension.as_deref(), Some("yaml" | "yml" | "json"))
+        && detect::dockerfile::looks_like_dockerfile(text)
 }
 
 fn scan_file(path: &Path, rules: &detect::rules::Rules) -> Result<Option<ScannedFile>, FileError> {
-    if is_dockerfile(path) {
-        return Ok(None);
+    let named = is_dockerfile(path);
+    let read = |path: &Path| -> Result<String, FileError> {
+        let bytes = std::fs::read(path).map_err(FileError::Read)?;
+        String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)
+    };
+    let sniffed = if named {
+        None
+    } else {
+        Some(read(path)?).filter(|text| is_unnamed_dockerfile(path, text))
+    };
+    if named || sniffed.is_some() {
+        let text = match sniffed {
+            Some(text) => text,
+            None => read(path)?,
+        };
+        let findings = detect::dockerfile::scan(&text).map_err(FileError::Dockerfile)?;
+        return Ok(Some(ScannedFile {
+            path: path.to_path_buf(),
+            text,
+            kind: FileKind::Dockerfile,
+            findings,
+        }));
     }
     let bytes = std::fs::read(path).map_err(FileError::Read)?;
     let text = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
@@ -326,16 +354,47 @@ pub fn resolve_key(reference: &Reference, platform: Option<&Platform>) -> Resolv
     }
 }
 
+/// The platform each reference of a Dockerfile is built for when its `FROM`
+/// names a literal `--platform` (by the start of its span): that platform's
+/// manifest is pinned, as `--platform` does. Empty for other files.
+fn file_platforms(file: &ScannedFile) -> BTreeMap<usize, Platform> {
+    if file.kind != FileKind::Dockerfile {
+        return BTreeMap::new();
+    }
+    detect::dockerfile::platforms(&file.text)
+        .into_iter()
+        .filter_map(|(at, p)| p.parse().ok().map(|p| (at, p)))
+        .collect()
+}
+
+/// The platform to resolve the reference at `site` for: a Dockerfile's
+/// literal `--platform`, else a Compose service's own platform under
+/// `--platform`, else `--platform`.
+fn site_platform(
+    platforms: &BTreeMap<usize, Platform>,
+    site: &Site,
+    options: &PinOptions,
+) -> Option<Platform> {
+    platforms
+        .get(&site.span.start)
+        .cloned()
+        .or_else(|| platform_for(site, options))
+}
+
 /// Resolves the tags found in `files` and computes each file's new text.
 pub fn plan(files: &[ScannedFile], resolver: &Resolver, options: &PinOptions) -> Outcome {
     let mut keys: Vec<ResolveKey> = Vec::new();
     for file in files {
+        let platforms = file_platforms(file);
         for finding in &file.findings {
             if let Finding::Image { site, reference } = finding
                 && reference.digest().is_none()
                 && !is_ignored(&file.text, site)
             {
-                keys.push(resolve_key(reference, platform_for(site, options).as_ref()));
+                keys.push(resolve_key(
+                    reference,
+                    site_platform(&platforms, site, options).as_ref(),
+                ));
             }
         }
     }
@@ -388,6 +447,7 @@ fn plan_file(
     let path = file.path.as_path();
     let mut pins: Vec<(&Site, &Reference, String)> = Vec::new();
     let mut failed = false;
+    let platforms = file_platforms(file);
     for finding in &file.findings {
         outcome.summary.found += 1;
         match finding {
@@ -423,7 +483,7 @@ fn plan_file(
                     });
                     continue;
                 }
-                let platform = platform_for(site, options);
+                let platform = site_platform(&platforms, site, options);
                 let key = resolve_key(reference, platform.as_ref());
                 match resolved.get(&key) {
                     Some(Ok(found)) => {
@@ -475,6 +535,7 @@ fn plan_file(
     let mut edits = Vec::new();
     let mut changes = Vec::new();
     let mut pinned = Vec::new();
+    let json = edit::JsonDocuments::new(&file.text);
     for (site, reference, digest) in &pins {
         let pin_site = PinSite {
             span: site.span.clone(),
@@ -486,10 +547,10 @@ fn plan_file(
         };
         let alone = per_line.get(&site.line) == Some(&1);
         // JSON has no comments: keep a JSON document valid JSON.
-        let style = if edit::in_json_document(&file.text, site.span.start) {
+        let style = if json.contains(site.span.start) {
             PinStyle::TagDigest
         } else {
-            options.style
+            edit::style_for(file.kind, options.style)
         };
         let (mut more, value) = edit::pin_edits(&file.text, &pin_site, style, alone);
         edits.append(&mut more);
@@ -515,8 +576,9 @@ pub(crate) fn finish_file(
     if edits.is_empty() {
         return;
     }
-    let updated = edit::apply(&file.text, edits)
-        .and_then(|updated| edit::check_rewrite(&file.text, &updated, changes).map(|()| updated));
+    let updated = edit::apply(&file.text, edits).and_then(|updated| {
+        edit::check_rewrite_for(file.kind, &file.text, &updated, changes).map(|()| updated)
+    });
     match updated {
         Ok(updated) => {
             outcome.summary.pinned += messages.len();

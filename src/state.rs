@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use crate::detect::{ScalarStyle, Site};
+use crate::detect::{FileKind, ScalarStyle, Site};
 use crate::reference::Reference;
 
 /// How a reference is pinned.
@@ -47,6 +47,10 @@ pub fn state(text: &str, site: &Site, reference: &Reference) -> State {
         return State::TagDigest {
             tag: tag.to_string(),
         };
+    }
+    if site.kind == FileKind::Dockerfile {
+        // A `#` after an instruction is not a comment: no tag comment there.
+        return State::DigestOnly;
     }
     let after = site.span.end + usize::from(site.style != ScalarStyle::Plain);
     match tag_comment(text, after) {

@@ -5,7 +5,7 @@
 //! walked (unless `--no-hidden`) but VCS metadata (`.git`, `.hg`, `.svn`,
 //! `.jj`) is never entered, and no symbolic link is followed (a link could lead
 //! out of the tree, and a file reached through a link is replaced by our rename
-//! on write). Inside directories `*.yaml`, `*.yml` and `*.json` files are
+//! on write). Inside directories `*.yaml`, `*.yml`, `*.json` files and Dockerfiles are
 //! candidates, whatever the case of the extension; a file named explicitly is
 //! read whatever its name. `--exclude` globs apply to both, with gitignore
 //! semantics, so a pre-commit hook that names files one by one gets the same
@@ -91,7 +91,7 @@ pub fn is_candidate(path: &Path) -> bool {
         ["yaml", "yml", "json"]
             .iter()
             .any(|x| e.eq_ignore_ascii_case(x))
-    })
+    }) || crate::detect::dockerfile::is_dockerfile_name(path)
 }
 
 /// Whether a file name ends in `.json` (any case): such a file is read only
@@ -300,7 +300,9 @@ mod tests {
     fn candidates_are_yaml() {
         assert!(is_candidate(Path::new("a/deploy.yaml")));
         assert!(is_candidate(Path::new("compose.yml")));
-        assert!(!is_candidate(Path::new("Dockerfile")));
+        assert!(is_candidate(Path::new("Dockerfile")));
+        assert!(is_candidate(Path::new("build/app.containerfile")));
+        assert!(!is_candidate(Path::new("Dockerfile.dockerignore")));
         assert!(!is_candidate(Path::new("values.yaml.tmpl")));
     }
 

@@ -8,14 +8,16 @@
 //! holds a reference that was found on it; each file parses to the same YAML
 //! events before and after, except image values, which become exactly
 //! `name@<digest the registry reports>` (or `name:tag@…`); a second run
-//! changes nothing.
+//! changes nothing. Dockerfiles are compared by the Dockerfile parser: the
+//! same instructions, flags and stage names, and only image words changed, to
+//! `name:tag@<digest>`.
 
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use digestpin::detect::Finding;
+use digestpin::detect::{FileKind, Finding, dockerfile};
 use digestpin::pin;
 use digestpin::walk::{self, WalkOptions};
 use saphyr_parser::Parser;
@@ -185,6 +187,10 @@ fn corpus_pins_only_image_values() {
                 );
             }
         }
+        if file.kind == FileKind::Dockerfile {
+            same_dockerfile(&name.to_string(), old, &new, &digests);
+            continue;
+        }
         // Same YAML, but for the image values, which carry the registry's digest.
         let (old_events, new_events) = (events(old), events(&new));
         assert_eq!(
@@ -215,6 +221,18 @@ fn corpus_pins_only_image_values() {
         }
     }
     assert!(changed_files > 50, "only {changed_files} files changed");
+    let dockerfiles = files
+        .iter()
+        .filter(|f| f.kind == FileKind::Dockerfile)
+        .count();
+    let changed_dockerfiles = files
+        .iter()
+        .filter(|f| f.kind == FileKind::Dockerfile && f.text.as_bytes() != after[&f.path])
+        .count();
+    assert!(
+        dockerfiles > 150 && changed_dockerfiles > 100,
+        "{dockerfiles} Dockerfiles found, {changed_dockerfiles} changed"
+    );
 
     // A second run has nothing to do.
     let again = run();
@@ -255,7 +273,7 @@ fn corpus_pins_only_image_values() {
         else {
             continue;
         };
-        let expected = support::with_explicit_latest(&direct_text);
+        let expected = support::with_explicit_latest_at(relative, &direct_text);
         assert!(
             String::from_utf8_lossy(bytes) == expected,
             "{}: unpin(pin(x)) differs from unpin(x)",
@@ -311,4 +329,91 @@ fn tag_digest_sites(root: &Path) -> std::collections::BTreeSet<(PathBuf, usize, 
         }
     }
     sites
+}
+
+/// Checks that a pinned Dockerfile still parses to the same instructions,
+/// flags (`--platform`, `--mount`, …) and stage names, and that each word that
+/// changed is an image of the original made `name:tag@<registry digest>`.
+fn same_dockerfile(name: &str, old: &str, new: &str, digests: &BTreeMap<(String, String), String>) {
+    let before = dockerfile::parse(old).unwrap();
+    let after = dockerfile::parse(new)
+        .unwrap_or_else(|e| panic!("{name}: no longer parses as a Dockerfile: {e}"));
+    let images: Vec<String> = dockerfile::scan(old)
+        .unwrap()
+        .into_iter()
+        .filter_map(|f| match f {
+            Finding::Image { site, reference } if reference.digest().is_none() => Some(site.value),
+            _ => None,
+        })
+        .collect();
+    let pinned = |value: &str| {
+        let reference = digestpin::reference::Reference::parse(value).unwrap();
+        let tag = reference.tag().unwrap_or("latest").to_string();
+        let digest = &digests[&(reference.repository().to_string(), tag.clone())];
+        format!("{}:{tag}@{digest}", reference.name())
+    };
+    let same_word = |o: &dockerfile::Word, n: &dockerfile::Word| {
+        o.text == n.text
+            || images.iter().any(|v| {
+                o.text.contains(v.as_str()) && o.text.replacen(v.as_str(), &pinned(v), 1) == n.text
+            })
+    };
+    assert_eq!(before.escape, after.escape, "{name}: escape changed");
+    assert_eq!(before.directives.len(), after.directives.len(), "{name}");
+    for (o, n) in before.directives.iter().zip(&after.directives) {
+        assert!(
+            o.name == n.name && same_word(&o.value, &n.value),
+            "{name}: directive {o:?} became {n:?}"
+        );
+    }
+    assert_eq!(
+        before.instructions.len(),
+        after.instructions.len(),
+        "{name}: instruction count changed"
+    );
+    for (o, n) in before.instructions.iter().zip(&after.instructions) {
+        assert!(
+            o.keyword == n.keyword
+                && o.onbuild == n.onbuild
+                && o.line == n.line
+                && o.flags.len() == n.flags.len()
+                && o.args.len() == n.args.len(),
+            "{name}: {o:?} became {n:?}"
+        );
+        if o.keyword == "FROM" {
+            // Flags and stage names are kept as they were.
+            let texts =
+                |w: &[dockerfile::Word]| w.iter().map(|w| w.text.clone()).collect::<Vec<_>>();
+            assert_eq!(
+                texts(&o.flags),
+                texts(&n.flags),
+                "{name}:{}: FROM flags changed",
+                o.line
+            );
+            assert_eq!(
+                o.args
+                    .get(1..)
+                    .map(|a| a.iter().map(|w| &w.text).collect::<Vec<_>>()),
+                n.args
+                    .get(1..)
+                    .map(|a| a.iter().map(|w| &w.text).collect::<Vec<_>>()),
+                "{name}:{}: FROM stage name changed",
+                o.line
+            );
+        }
+        for (ow, nw) in o
+            .flags
+            .iter()
+            .zip(&n.flags)
+            .chain(o.args.iter().zip(&n.args))
+        {
+            assert!(
+                same_word(ow, nw),
+                "{name}:{}: `{}` became `{}`",
+                o.line,
+                ow.text,
+                nw.text
+            );
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! registry reports for that tag and `%%repository:tag@os/arch%%` for the digest
 //! of that platform's manifest; every such image is seeded before the run. An
 //! optional `args` file holds extra flags. A second run must change nothing.
+//! A Dockerfile case holds `input.Dockerfile` and `expected.Dockerfile`.
 
 mod support;
 
@@ -16,7 +17,7 @@ fn cases() -> Vec<PathBuf> {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.join("input.yaml").exists())
+        .filter(|p| p.join("input.yaml").exists() || p.join("input.Dockerfile").exists())
         .collect();
     cases.sort();
     assert!(
@@ -77,15 +78,20 @@ fn fixture_pairs() {
     let mut failures = Vec::new();
     for case in cases() {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let input = std::fs::read(case.join("input.yaml")).unwrap();
-        let expected_raw = std::fs::read_to_string(case.join("expected.yaml")).unwrap();
+        let ext = if case.join("input.Dockerfile").exists() {
+            "Dockerfile"
+        } else {
+            "yaml"
+        };
+        let input = std::fs::read(case.join(format!("input.{ext}"))).unwrap();
+        let expected_raw = std::fs::read_to_string(case.join(format!("expected.{ext}"))).unwrap();
         let expected = expected_text(registry, &expected_raw);
         let args: Vec<String> = std::fs::read_to_string(case.join("args"))
             .map(|a| a.split_whitespace().map(String::from).collect())
             .unwrap_or_default();
 
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("input.yaml");
+        let file = dir.path().join(format!("input.{ext}"));
         std::fs::write(&file, &input).unwrap();
         let out = run_pin(registry, &file, &args);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -129,7 +135,7 @@ fn fixture_pairs() {
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{name}: unpin failed");
         let round_trip = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
-        let direct = dir.path().join("direct.yaml");
+        let direct = dir.path().join(format!("direct.{ext}"));
         std::fs::write(&direct, &input).unwrap();
         let out = support::digestpin()
             .arg("unpin")
@@ -138,8 +144,8 @@ fn fixture_pairs() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{name}: unpin failed");
-        let direct = String::from_utf8(std::fs::read(&direct).unwrap()).unwrap();
-        let expected = support::with_explicit_latest(&direct);
+        let direct_text = String::from_utf8(std::fs::read(&direct).unwrap()).unwrap();
+        let expected = support::with_explicit_latest_at(&direct, &direct_text);
         if round_trip != expected {
             failures.push(format!(
                 "{name}: unpin(pin(x)) != unpin(x)\n--- expected\n{expected}\n--- got\n{round_trip}"

@@ -52,6 +52,7 @@ fn hooks_fail_an_unpinned_commit_and_pass_once_pinned() {
         "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: nginx:1.27\n",
     )
     .unwrap();
+    std::fs::write(repo.join("Dockerfile.prod"), "FROM nginx:1.27 AS web\n").unwrap();
     std::fs::write(
         repo.join("README.md"),
         "not yaml: never passed to the hook\n",
@@ -96,6 +97,10 @@ fn hooks_fail_an_unpinned_commit_and_pass_once_pinned() {
         output.contains("deploy.yaml:5:14: nginx:1.27: not pinned by digest"),
         "{output}"
     );
+    assert!(
+        output.contains("Dockerfile.prod:1:6: nginx:1.27: not pinned by digest"),
+        "{output}"
+    );
 
     // digestpin-pin rewrites the file (pre-commit reports a failure because a
     // file changed); the user stages the result and the commit passes.
@@ -106,6 +111,7 @@ fn hooks_fail_an_unpinned_commit_and_pass_once_pinned() {
         "digestpin-pin",
         "--files",
         "deploy.yaml",
+        "Dockerfile.prod",
     ]);
     assert!(
         !out.status.success(),
@@ -116,7 +122,11 @@ fn hooks_fail_an_unpinned_commit_and_pass_once_pinned() {
         pinned.contains(&format!("image: nginx@{digest} # 1.27\n")),
         "{pinned}"
     );
-    ok(git(repo, &["add", "deploy.yaml"]));
+    assert_eq!(
+        std::fs::read_to_string(repo.join("Dockerfile.prod")).unwrap(),
+        format!("FROM nginx:1.27@{digest} AS web\n")
+    );
+    ok(git(repo, &["add", "deploy.yaml", "Dockerfile.prod"]));
     let out = git(repo, &["commit", "-q", "-m", "add deploy"]);
     assert!(
         out.status.success(),

@@ -7,6 +7,7 @@
 //! Nothing here resolves or edits anything.
 
 mod compose;
+pub mod dockerfile;
 mod kubernetes;
 pub mod rules;
 pub mod yaml;
@@ -24,6 +25,7 @@ use yaml::{NodeId, Tree};
 pub enum FileKind {
     Kubernetes,
     Compose,
+    Dockerfile,
 }
 
 impl std::fmt::Display for FileKind {
@@ -31,6 +33,7 @@ impl std::fmt::Display for FileKind {
         f.write_str(match self {
             FileKind::Kubernetes => "Kubernetes",
             FileKind::Compose => "Compose",
+            FileKind::Dockerfile => "Dockerfile",
         })
     }
 }
@@ -77,6 +80,12 @@ pub enum SkipReason {
     BlockScalar,
     #[error("not a container image to pull: {0}")]
     NotAnImage(String),
+    #[error("a build stage, not an image")]
+    StageName,
+    #[error("`scratch` is the empty image")]
+    Scratch,
+    #[error("made of build arguments, not resolved")]
+    BuildArgument,
 }
 
 impl SkipReason {
@@ -85,7 +94,12 @@ impl SkipReason {
     /// builds, values that are not images).
     pub fn check_rule(&self) -> Option<&'static str> {
         match self {
-            SkipReason::Templated | SkipReason::BuiltByCompose | SkipReason::NotAnImage(_) => None,
+            SkipReason::Templated
+            | SkipReason::BuiltByCompose
+            | SkipReason::NotAnImage(_)
+            | SkipReason::StageName
+            | SkipReason::Scratch
+            | SkipReason::BuildArgument => None,
             SkipReason::NotAReference(_) => Some("invalid-reference"),
             SkipReason::Escaped => Some("needs-escape"),
             SkipReason::BlockScalar => Some("block-scalar"),
@@ -113,6 +127,12 @@ impl Finding {
 pub enum DetectError {
     #[error("line {line}, column {column}: {message}")]
     Yaml {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("line {line}, column {column}: {message}")]
+    Dockerfile {
         line: usize,
         column: usize,
         message: String,

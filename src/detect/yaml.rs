@@ -246,7 +246,9 @@ pub fn parsable(text: &str) -> std::borrow::Cow<'_, str> {
 /// `text` with the line break before an under-indented flow line blanked,
 /// if `error` (at byte `at`) is about one.
 fn mend(text: &str, error: &DetectError, at: usize) -> Option<String> {
-    let DetectError::Yaml { message, .. } = error;
+    let DetectError::Yaml { message, .. } = error else {
+        return None;
+    };
     if !message.contains("invalid indentation") {
         return None;
     }

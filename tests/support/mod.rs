@@ -110,3 +110,26 @@ pub fn with_explicit_latest(text: &str) -> String {
     }
     out
 }
+
+/// [`with_explicit_latest`] for the file at `path`: a Dockerfile's references
+/// are found by the Dockerfile parser.
+pub fn with_explicit_latest_at(path: &Path, text: &str) -> String {
+    if !digestpin::detect::dockerfile::is_dockerfile_name(path) {
+        return with_explicit_latest(text);
+    }
+    let Ok(findings) = digestpin::detect::dockerfile::scan(text) else {
+        return text.to_string();
+    };
+    let mut out = text.to_string();
+    for finding in findings.iter().rev() {
+        if let digestpin::detect::Finding::Image { site, reference } = finding
+            && reference.tag().is_none()
+            && reference.digest().is_none()
+            && !digestpin::pin::line_of(text, site.span.start)
+                .contains(digestpin::pin::IGNORE_MARKER)
+        {
+            out.insert_str(site.span.end, ":latest");
+        }
+    }
+    out
+}
