@@ -227,7 +227,9 @@ fn scan_file(path: &Path, rules: &detect::rules::Rules) -> Result<Option<Scanned
     }
     let bytes = std::fs::read(path).map_err(FileError::Read)?;
     let text = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
-    let Some((kind, findings)) = detect::scan_with(&text, rules).map_err(FileError::Yaml)? else {
+    let Some((kind, findings)) =
+        detect::scan_path_with(path, &text, rules).map_err(FileError::Yaml)?
+    else {
         return Ok(None);
     };
     Ok(Some(ScannedFile {
@@ -410,6 +412,18 @@ fn plan_file(
             tag: reference.tag().unwrap_or("latest"),
             digest,
         };
+        if site.kind == FileKind::Kustomize
+            && let Some((edit, change)) = crate::kustomize::pin_edit(&file.text, site, digest)
+        {
+            edits.push(edit);
+            changes.push(change);
+            pinned.push(Message::Pinned {
+                at: Location::of(path, site),
+                reference: site.value.clone(),
+                digest: digest.clone(),
+            });
+            continue;
+        }
         let alone = per_line.get(&site.line) == Some(&1);
         let (mut more, value) = edit::pin_edits(&file.text, &pin_site, options.style, alone);
         edits.append(&mut more);

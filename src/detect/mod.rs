@@ -7,8 +7,10 @@
 //! Nothing here resolves or edits anything.
 
 mod compose;
+pub mod kustomize;
 mod kubernetes;
 pub mod rules;
+mod workflow;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -24,6 +26,10 @@ use yaml::{NodeId, Tree};
 pub enum FileKind {
     Kubernetes,
     Compose,
+    /// A GitHub Actions workflow (`.github/workflows/*.yml`).
+    Workflow,
+    /// A kustomization's `images:` (`kustomization.yaml`).
+    Kustomize,
 }
 
 impl std::fmt::Display for FileKind {
@@ -31,6 +37,8 @@ impl std::fmt::Display for FileKind {
         f.write_str(match self {
             FileKind::Kubernetes => "Kubernetes",
             FileKind::Compose => "Compose",
+            FileKind::Workflow => "workflow",
+            FileKind::Kustomize => "kustomize",
         })
     }
 }
@@ -77,6 +85,14 @@ pub enum SkipReason {
     BlockScalar,
     #[error("not a container image to pull: {0}")]
     NotAnImage(String),
+    /// A kustomize `images` entry that sets no `newTag`: the tag comes from
+    /// the manifests it rewrites.
+    #[error("kustomize entry without newTag; the tag comes from the manifests")]
+    NoNewTag,
+    /// `unpin`: a kustomize `digest` field not on a line (or in a flow
+    /// mapping, not right after `newTag`) where `pin` would have put it.
+    #[error("the digest field does not directly follow newTag; unpin it by hand")]
+    DigestElsewhere,
 }
 
 impl SkipReason {
@@ -85,7 +101,11 @@ impl SkipReason {
     /// builds, values that are not images).
     pub fn check_rule(&self) -> Option<&'static str> {
         match self {
-            SkipReason::Templated | SkipReason::BuiltByCompose | SkipReason::NotAnImage(_) => None,
+            SkipReason::Templated
+            | SkipReason::BuiltByCompose
+            | SkipReason::NotAnImage(_)
+            | SkipReason::NoNewTag
+            | SkipReason::DigestElsewhere => None,
             SkipReason::NotAReference(_) => Some("invalid-reference"),
             SkipReason::Escaped => Some("needs-escape"),
             SkipReason::BlockScalar => Some("block-scalar"),
@@ -156,6 +176,27 @@ pub fn scan_with(
     Ok(Some((kind, collector.finish(kind))))
 }
 
+/// [`scan_with`] for the file at `path`: files recognised by their path
+/// (GitHub workflows, kustomizations) are read by their own detector; any
+/// other file by its content.
+pub fn scan_path_with(
+    path: &std::path::Path,
+    text: &str,
+    rules: &Rules,
+) -> Result<Option<(FileKind, Vec<Finding>)>, DetectError> {
+    if workflow::is_workflow_path(path) {
+        let tree = yaml::parse(text)?;
+        let mut collector = Collector::new(text, &tree);
+        return Ok(workflow::detect(&tree, &mut collector)
+            .map(|kind| (kind, collector.finish(kind))));
+    }
+    if kustomize::is_kustomization_path(path) {
+        let tree = yaml::parse(text)?;
+        return Ok(kustomize::detect(text, &tree).map(|f| (FileKind::Kustomize, f)));
+    }
+    scan_with(text, rules)
+}
+
 /// How a candidate that does not parse as a reference is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Strictness {
@@ -224,6 +265,9 @@ struct Collector<'a> {
     /// Compose `platform:` of the services using a value (`None`: services
     /// disagree, or one has none).
     platforms: BTreeMap<NodeId, Option<String>>,
+    /// Bytes at the start of a value that are not the reference
+    /// (`docker://` in a workflow step's `uses`).
+    prefixes: BTreeMap<NodeId, usize>,
 }
 
 impl<'a> Collector<'a> {
@@ -234,6 +278,7 @@ impl<'a> Collector<'a> {
             found: BTreeMap::new(),
             not_images: BTreeMap::new(),
             platforms: BTreeMap::new(),
+            prefixes: BTreeMap::new(),
         }
     }
 
@@ -252,6 +297,12 @@ impl<'a> Collector<'a> {
                 }
             })
             .or_insert((built, strictness));
+    }
+
+    /// [`Self::add`] for a value whose reference follows `prefix` bytes.
+    fn add_prefixed(&mut self, node: NodeId, prefix: usize) {
+        self.prefixes.insert(node, prefix);
+        self.add(node, false, Strictness::Report);
     }
 
     /// Records the `platform:` of a Compose service using `node`.
@@ -318,7 +369,8 @@ impl<'a> Collector<'a> {
             {
                 continue;
             }
-            let value = scalar.value.as_str();
+            let prefix = self.prefixes.get(&node).copied().unwrap_or(0);
+            let value = scalar.value.get(prefix..).unwrap_or_default();
             let at = match (&scalar.span, scalar.style) {
                 (Some(span), _) => span.start,
                 // A block scalar is placed at its `|` or `>`, on the key's
@@ -328,7 +380,10 @@ impl<'a> Collector<'a> {
             };
             let (line, column) = (0, 0);
             let site = Site {
-                span: scalar.span.clone().unwrap_or(at..at),
+                span: scalar
+                    .span
+                    .clone()
+                    .map_or(at..at, |span| span.start + prefix..span.end),
                 value: value.to_string(),
                 line,
                 column,
