@@ -259,6 +259,11 @@ pub fn check_rewrite(old: &str, new: &str, changes: &[(String, String)]) -> Resu
             {
                 match expected.next() {
                     Some((old_value, new_value)) if old_value == bv && new_value == av => {}
+                    // A workflow step's `uses: docker://…`: the reference
+                    // follows the scheme, which stays.
+                    Some((old_value, new_value))
+                        if bv.strip_prefix("docker://") == Some(old_value)
+                            && av.strip_prefix("docker://") == Some(new_value) => {}
                     _ => {
                         return Err(EditError::Unintended {
                             detail: format!("scalar `{bv}` became `{av}`"),

@@ -52,7 +52,7 @@ pub fn is_candidate(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")
-    )
+    ) || crate::detect::kustomize::is_kustomization_path(path)
 }
 
 fn excludes(root: &Path, globs: &[String]) -> Result<Override, WalkError> {
