@@ -1,0 +1,216 @@
+//! GitHub workflow files and kustomizations through the whole life of a pin
+//! on a real registry: list, check, pin, verify, update, unpin. Outputs and
+//! files are compared whole.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+const WORKFLOW: &str = ".github/workflows/ci.yml";
+const KUSTOMIZATION: &str = "deploy/kustomization.yaml";
+
+const WORKFLOW_TEXT: &str = "\
+on: [push]
+jobs:
+  build:
+    container: fmt/node:20  # build
+    services:
+      db: {image: \"fmt/db:16\"}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: docker://fmt/tool:1
+      - uses: docker://${{ env.X }}
+  test:
+    container:
+      image: ${{ matrix.image }}
+";
+
+const KUSTOMIZATION_TEXT: &str = "\
+images:
+  - name: web
+    newName: fmt/web
+    newTag: \"1.0\"
+  - {name: fmt/api, newTag: v2}
+  - name: other
+    newName: fmt/other
+";
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    support::digestpin()
+        .current_dir(dir)
+        .args(args)
+        .args([WORKFLOW, "deploy"])
+        .output()
+        .unwrap()
+}
+
+fn online(dir: &Path, registry: &support::Registry, args: &[&str]) -> Output {
+    let mirror = format!("*={}", registry.url());
+    let mut all = vec![args[0], "--loopback-only", "--mirror", &mirror];
+    all.extend_from_slice(&args[1..]);
+    run(dir, &all)
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).to_string()
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap()
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
+    std::fs::create_dir_all(dir.path().join("deploy")).unwrap();
+    std::fs::write(dir.path().join(WORKFLOW), WORKFLOW_TEXT).unwrap();
+    std::fs::write(dir.path().join(KUSTOMIZATION), KUSTOMIZATION_TEXT).unwrap();
+    dir
+}
+
+#[test]
+fn list_and_check_show_workflow_and_kustomize_kinds() {
+    let dir = setup();
+    let out = run(dir.path(), &["list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "\
+.github/workflows/ci.yml:4:16\tworkflow\tunpinned\tfmt/node\t20\t-
+.github/workflows/ci.yml:6:20\tworkflow\tunpinned\tfmt/db\t16\t-
+.github/workflows/ci.yml:9:24\tworkflow\tunpinned\tfmt/tool\t1\t-
+.github/workflows/ci.yml:10:24\tworkflow\tskipped\t${{ env.X }}\t-\t-
+.github/workflows/ci.yml:13:14\tworkflow\tskipped\t${{ matrix.image }}\t-\t-
+deploy/kustomization.yaml:4:14\tkustomize\tunpinned\tfmt/web\t1.0\t-
+deploy/kustomization.yaml:5:29\tkustomize\tunpinned\tfmt/api\tv2\t-
+deploy/kustomization.yaml:7:14\tkustomize\tskipped\tfmt/other\t-\t-
+"
+    );
+
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "\
+.github/workflows/ci.yml:4:16: fmt/node:20: not pinned by digest
+.github/workflows/ci.yml:6:20: fmt/db:16: not pinned by digest
+.github/workflows/ci.yml:9:24: fmt/tool:1: not pinned by digest
+deploy/kustomization.yaml:4:14: fmt/web:1.0: not pinned by digest
+deploy/kustomization.yaml:5:29: fmt/api:v2: not pinned by digest
+"
+    );
+}
+
+#[test]
+fn pin_verify_update_unpin() {
+    let r = support::plain();
+    for (repository, tag) in [
+        ("fmt/node", "20"),
+        ("fmt/db", "16"),
+        ("fmt/tool", "1"),
+        ("fmt/web", "1.0"),
+        ("fmt/api", "v2"),
+    ] {
+        r.seed_index(repository, tag, "first");
+    }
+    let d = |repository: &str, tag: &str| r.digest(repository, tag);
+    let dir = setup();
+
+    let out = online(dir.path(), r, &["pin"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let workflow = format!(
+        "\
+on: [push]
+jobs:
+  build:
+    container: fmt/node@{} # 20  # build
+    services:
+      db: {{image: \"fmt/db@{}\"}} # 16
+    steps:
+      - uses: actions/checkout@v4
+      - uses: docker://fmt/tool@{} # 1
+      - uses: docker://${{{{ env.X }}}}
+  test:
+    container:
+      image: ${{{{ matrix.image }}}}
+",
+        d("fmt/node", "20"),
+        d("fmt/db", "16"),
+        d("fmt/tool", "1")
+    );
+    let kustomization = |web: &str| {
+        format!(
+            "\
+images:
+  - name: web
+    newName: fmt/web
+    newTag: \"1.0\"
+    digest: \"{web}\"
+  - {{name: fmt/api, newTag: v2, digest: {}}}
+  - name: other
+    newName: fmt/other
+",
+            d("fmt/api", "v2")
+        )
+    };
+    assert_eq!(read(dir.path(), WORKFLOW), workflow);
+    let web_old = d("fmt/web", "1.0");
+    assert_eq!(read(dir.path(), KUSTOMIZATION), kustomization(&web_old));
+
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = run(dir.path(), &["list"]);
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "\
+.github/workflows/ci.yml:4:16\tworkflow\tpinned\tfmt/node\t20\t{}
+.github/workflows/ci.yml:6:20\tworkflow\tpinned\tfmt/db\t16\t{}
+.github/workflows/ci.yml:9:24\tworkflow\tpinned\tfmt/tool\t1\t{}
+.github/workflows/ci.yml:10:24\tworkflow\tskipped\t${{{{ env.X }}}}\t-\t-
+.github/workflows/ci.yml:13:14\tworkflow\tskipped\t${{{{ matrix.image }}}}\t-\t-
+deploy/kustomization.yaml:4:14\tkustomize\tpinned\tfmt/web\t1.0\t{web_old}
+deploy/kustomization.yaml:6:29\tkustomize\tpinned\tfmt/api\tv2\t{}
+deploy/kustomization.yaml:8:14\tkustomize\tskipped\tfmt/other\t-\t-
+",
+            d("fmt/node", "20"),
+            d("fmt/db", "16"),
+            d("fmt/tool", "1"),
+            d("fmt/api", "v2"),
+        )
+    );
+
+    // A second pin has nothing to do.
+    let out = online(dir.path(), r, &["pin"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(read(dir.path(), KUSTOMIZATION), kustomization(&web_old));
+
+    let out = online(dir.path(), r, &["verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    // The kustomization's tag moves: verify reports it, update follows it.
+    r.seed_index("fmt/web", "1.0", "second");
+    let web_new = d("fmt/web", "1.0");
+    assert_ne!(web_old, web_new);
+    let out = online(dir.path(), r, &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "deploy/kustomization.yaml:4:14: fmt/web:1.0@{web_old}: tag moved: 1.0 now names {web_new}\n"
+        )
+    );
+    let out = online(dir.path(), r, &["update"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(read(dir.path(), KUSTOMIZATION), kustomization(&web_new));
+    assert_eq!(read(dir.path(), WORKFLOW), workflow);
+    let out = online(dir.path(), r, &["verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    // unpin gives back the files as they were.
+    let out = run(dir.path(), &["unpin"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(read(dir.path(), WORKFLOW), WORKFLOW_TEXT);
+    assert_eq!(read(dir.path(), KUSTOMIZATION), KUSTOMIZATION_TEXT);
+}
