@@ -17,9 +17,12 @@ use crate::reference::Reference;
 
 /// Whether `path` names a kustomization.
 pub fn is_kustomization_path(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| matches!(n, "kustomization.yaml" | "kustomization.yml" | "Kustomization"))
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        matches!(
+            n,
+            "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+        )
+    })
 }
 
 /// One `images[]` entry: the key and value nodes of its fields.

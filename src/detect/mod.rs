@@ -7,8 +7,8 @@
 //! Nothing here resolves or edits anything.
 
 mod compose;
-pub mod kustomize;
 mod kubernetes;
+pub mod kustomize;
 pub mod rules;
 mod workflow;
 pub mod yaml;
@@ -187,8 +187,9 @@ pub fn scan_path_with(
     if workflow::is_workflow_path(path) {
         let tree = yaml::parse(text)?;
         let mut collector = Collector::new(text, &tree);
-        return Ok(workflow::detect(&tree, &mut collector)
-            .map(|kind| (kind, collector.finish(kind))));
+        return Ok(
+            workflow::detect(&tree, &mut collector).map(|kind| (kind, collector.finish(kind)))
+        );
     }
     if kustomize::is_kustomization_path(path) {
         let tree = yaml::parse(text)?;
