@@ -141,3 +141,112 @@ fn finding(tree: &Tree, entry: &Entry) -> Option<Finding> {
         Err(err) => skipped(SkipReason::NotAReference(err)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::Rules;
+    use crate::detect::scan_path_with;
+
+    #[test]
+    fn kustomization_files_are_chosen_by_name() {
+        for yes in [
+            "kustomization.yaml",
+            "a/kustomization.yml",
+            "b/Kustomization",
+        ] {
+            assert!(is_kustomization_path(Path::new(yes)), "{yes}");
+        }
+        for no in [
+            "kustomization.json",
+            "Kustomization.yaml",
+            "my-kustomization.yaml",
+        ] {
+            assert!(!is_kustomization_path(Path::new(no)), "{no}");
+        }
+    }
+
+    #[test]
+    fn entries_become_the_reference_kustomize_renders() {
+        const D: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
+        let text = format!(
+            "\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+images:
+- name: nginx
+  newTag: \"1.25\"
+- name: app
+  newName: reg.local:5000/team/app
+  newTag: v3
+  digest: {D}
+- {{name: only-digest, digest: '{D}'}}
+- name: renamed
+  newName: other/name
+- name: templated
+  newTag: ${{TAG}}
+- name: bad
+  newTag: \"no spaces allowed\"
+"
+        );
+        let (kind, findings) =
+            scan_path_with(Path::new("kustomization.yaml"), &text, &Rules::default())
+                .unwrap()
+                .unwrap();
+        assert_eq!(kind, FileKind::Kustomize);
+        let got: Vec<(String, &str, usize, Option<String>)> = findings
+            .iter()
+            .map(|f| {
+                let site = f.site();
+                let reason = match f {
+                    Finding::Image { .. } => None,
+                    Finding::Skipped { reason, .. } => Some(reason.to_string()),
+                };
+                (
+                    site.value.clone(),
+                    &text[site.span.clone()],
+                    site.line,
+                    reason,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("nginx:1.25".to_string(), "1.25", 5, None),
+                (format!("reg.local:5000/team/app:v3@{D}"), "v3", 8, None),
+                (format!("only-digest@{D}"), D, 10, None),
+                (
+                    "other/name".to_string(),
+                    "other/name",
+                    12,
+                    Some(SkipReason::NoNewTag.to_string())
+                ),
+                (
+                    "templated:${TAG}".to_string(),
+                    "${TAG}",
+                    14,
+                    Some(SkipReason::Templated.to_string())
+                ),
+                (
+                    "bad:no spaces allowed".to_string(),
+                    "no spaces allowed",
+                    16,
+                    Some(
+                        "not an image reference: ".to_string()
+                            + &Reference::parse("bad:no spaces allowed")
+                                .unwrap_err()
+                                .to_string()
+                    )
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_kustomization_without_images_is_not_kept() {
+        let text = "resources:\n- deploy.yaml\n";
+        let path = Path::new("kustomization.yaml");
+        assert_eq!(scan_path_with(path, text, &Rules::default()), Ok(None));
+    }
+}

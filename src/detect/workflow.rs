@@ -80,3 +80,98 @@ pub(super) fn detect(tree: &Tree, collector: &mut Collector<'_>) -> Option<FileK
     }
     any.then_some(FileKind::Workflow)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::Rules;
+    use crate::detect::{Finding, SkipReason, scan_path_with};
+
+    #[test]
+    fn workflow_files_are_chosen_by_path() {
+        for yes in [
+            ".github/workflows/ci.yml",
+            "repo/.github/workflows/release.yaml",
+        ] {
+            assert!(is_workflow_path(Path::new(yes)), "{yes}");
+        }
+        for no in [
+            ".github/ci.yml",
+            "workflows/ci.yml",
+            ".github/workflows/sub/ci.yml",
+            ".github/workflows/README.md",
+            "github/workflows/ci.yml",
+        ] {
+            assert!(!is_workflow_path(Path::new(no)), "{no}");
+        }
+    }
+
+    /// (value, text at the span, line, column, skip reason) of each finding.
+    fn findings(text: &str) -> Vec<(String, String, usize, usize, Option<SkipReason>)> {
+        let path = Path::new(".github/workflows/ci.yml");
+        let (kind, findings) = scan_path_with(path, text, &Rules::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(kind, FileKind::Workflow);
+        findings
+            .into_iter()
+            .map(|f| {
+                let (site, reason) = match f {
+                    Finding::Image { site, .. } => (site, None),
+                    Finding::Skipped { site, reason } => (site, Some(reason)),
+                };
+                let at = text[site.span.clone()].to_string();
+                (site.value, at, site.line, site.column, reason)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn containers_services_and_docker_steps() {
+        let text = "\
+on: push
+jobs:
+  a:
+    container: 'node:20'
+    services:
+      db:
+        image: postgres:16
+      none: {ports: [80]}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: docker://alpine:3.20
+      - {uses: \"docker://ghcr.io/o/t:1\"}
+      - run: echo docker://x:1
+  b:
+    container:
+      image: ${{ matrix.image }}
+      options: --cpus 1
+  c:
+    container: {options: --cpus 1}
+";
+        let image = |v: &str, line, column| (v.to_string(), v.to_string(), line, column, None);
+        assert_eq!(
+            findings(text),
+            [
+                image("node:20", 4, 17),
+                image("postgres:16", 7, 16),
+                image("alpine:3.20", 11, 24),
+                image("ghcr.io/o/t:1", 12, 26),
+                (
+                    "${{ matrix.image }}".to_string(),
+                    "${{ matrix.image }}".to_string(),
+                    16,
+                    14,
+                    Some(SkipReason::Templated)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_workflow_without_images_is_not_kept() {
+        let text = "on: push\njobs:\n  a:\n    steps:\n      - uses: actions/checkout@v4\n";
+        let path = Path::new(".github/workflows/ci.yml");
+        assert_eq!(scan_path_with(path, text, &Rules::default()), Ok(None));
+    }
+}
