@@ -100,6 +100,73 @@ deploy/kustomization.yaml:4:14: fmt/web:1.0: not pinned by digest
 deploy/kustomization.yaml:5:29: fmt/api:v2: not pinned by digest
 "
     );
+
+    let out = run(dir.path(), &["--format", "github", "check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let annotation = |file: &str, line, col, reference: &str| {
+        format!(
+            "::error file={file},line={line},col={col},title=digestpin not-pinned::{reference}: not pinned by digest\n"
+        )
+    };
+    assert_eq!(
+        text(&out.stdout),
+        [
+            annotation(WORKFLOW, 4, 16, "fmt/node:20"),
+            annotation(WORKFLOW, 6, 20, "fmt/db:16"),
+            annotation(WORKFLOW, 9, 24, "fmt/tool:1"),
+            annotation(KUSTOMIZATION, 4, 14, "fmt/web:1.0"),
+            annotation(KUSTOMIZATION, 5, 29, "fmt/api:v2"),
+        ]
+        .concat()
+    );
+
+    // JSON: the kinds are in the documented schema.
+    let out = run(dir.path(), &["--format", "json", "list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/output.schema.json");
+    let document = dir.path().join("list.json");
+    std::fs::write(&document, &out.stdout).unwrap();
+    let validated = std::process::Command::new("python3")
+        .args(["-m", "check_jsonschema", "--schemafile"])
+        .arg(&schema)
+        .arg(&document)
+        .output()
+        .expect("python3 with check-jsonschema (scripts/install-test-deps.sh)");
+    assert!(
+        validated.status.success(),
+        "{}{}",
+        text(&validated.stdout),
+        text(&validated.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let records: Vec<(String, String, String)> = json["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap().to_string(),
+                r["state"].as_str().unwrap().to_string(),
+                r["reference"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let record = |kind: &str, state: &str, reference: &str| {
+        (kind.to_string(), state.to_string(), reference.to_string())
+    };
+    assert_eq!(
+        records,
+        [
+            record("workflow", "unpinned", "fmt/node:20"),
+            record("workflow", "unpinned", "fmt/db:16"),
+            record("workflow", "unpinned", "fmt/tool:1"),
+            record("workflow", "skipped", "${{ env.X }}"),
+            record("workflow", "skipped", "${{ matrix.image }}"),
+            record("kustomize", "unpinned", "fmt/web:1.0"),
+            record("kustomize", "unpinned", "fmt/api:v2"),
+            record("kustomize", "skipped", "fmt/other"),
+        ]
+    );
 }
 
 #[test]
@@ -112,7 +179,7 @@ fn pin_verify_update_unpin() {
         ("fmt/web", "1.0"),
         ("fmt/api", "v2"),
     ] {
-        r.seed_index(repository, tag, "first");
+        r.seed_index(repository, tag, repository);
     }
     let d = |repository: &str, tag: &str| r.digest(repository, tag);
     let dir = setup();
@@ -189,22 +256,32 @@ deploy/kustomization.yaml:8:14\tkustomize\tskipped\tfmt/other\t-\t-
     let out = online(dir.path(), r, &["verify"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 
-    // The kustomization's tag moves: verify reports it, update follows it.
-    r.seed_index("fmt/web", "1.0", "second");
+    // A kustomization's and a step's tags move: verify reports them, update
+    // follows them.
+    let tool_old = d("fmt/tool", "1");
+    r.seed_index("fmt/web", "1.0", "fmt/web moved");
+    r.seed_index("fmt/tool", "1", "fmt/tool moved");
     let web_new = d("fmt/web", "1.0");
+    let tool_new = d("fmt/tool", "1");
     assert_ne!(web_old, web_new);
+    assert_ne!(tool_old, tool_new);
     let out = online(dir.path(), r, &["verify"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
         format!(
-            "deploy/kustomization.yaml:4:14: fmt/web:1.0@{web_old}: tag moved: 1.0 now names {web_new}\n"
+            "\
+.github/workflows/ci.yml:9:24: fmt/tool@{tool_old}: tag moved: 1 now names {tool_new}
+deploy/kustomization.yaml:4:14: fmt/web:1.0@{web_old}: tag moved: 1.0 now names {web_new}\n"
         )
     );
     let out = online(dir.path(), r, &["update"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(read(dir.path(), KUSTOMIZATION), kustomization(&web_new));
-    assert_eq!(read(dir.path(), WORKFLOW), workflow);
+    assert_eq!(
+        read(dir.path(), WORKFLOW),
+        workflow.replace(&tool_old, &tool_new)
+    );
     let out = online(dir.path(), r, &["verify"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 
