@@ -192,12 +192,11 @@ pub fn update(files: &[ScannedFile], resolver: &Resolver) -> Outcome {
                         });
                     }
                     None => {
-                        outcome.summary.failed += 1;
-                        plan.failed = true;
-                        outcome.messages.push(Message::Failed {
+                        outcome.summary.skipped += 1;
+                        outcome.messages.push(Message::Skipped {
                             at: pin.at(),
-                            reference: pin.site.value.clone(),
-                            error: ResolveError::NotAttempted,
+                            value: pin.site.value.clone(),
+                            reason: crate::detect::SkipReason::DigestElsewhere,
                         });
                     }
                 }

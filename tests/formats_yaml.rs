@@ -291,3 +291,63 @@ deploy/kustomization.yaml:4:14: fmt/web:1.0@{web_old}: tag moved: 1.0 now names 
     assert_eq!(read(dir.path(), WORKFLOW), WORKFLOW_TEXT);
     assert_eq!(read(dir.path(), KUSTOMIZATION), KUSTOMIZATION_TEXT);
 }
+
+#[test]
+fn kustomize_digests_not_where_pin_puts_them() {
+    let r = support::plain();
+    r.seed_index("fmt/ka", "v1", "fmt/ka");
+    r.seed_index("fmt/kb", "v2", "fmt/kb");
+    let new = r.digest("fmt/ka", "v1");
+    let old = format!("sha256:{}", "0".repeat(64));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kustomization.yaml");
+    let kustomization = |a: &str| {
+        format!(
+            "images:\n- name: fmt/ka\n  digest: {a}\n  newTag: v1\n- name: fmt/kb\n  newTag: v2@{old}\n"
+        )
+    };
+    std::fs::write(&file, kustomization(&old)).unwrap();
+    let skipped = |line, value: &str| {
+        format!(
+            "kustomization.yaml:{line}:11: skipped {value}: the digest is not in a digest field right after newTag; edit it by hand\n"
+        )
+    };
+
+    // unpin leaves both alone and says why.
+    let out = support::digestpin()
+        .current_dir(dir.path())
+        .args(["unpin", "kustomization.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        [
+            skipped(4, &format!("fmt/ka:v1@{old}")),
+            skipped(6, &format!("fmt/kb:v2@{old}")),
+            "2 references in 1 files: 0 unpinned, 0 already pinned, 2 skipped, 0 failed\n".into(),
+        ]
+        .concat()
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), kustomization(&old));
+
+    // update rewrites a digest field wherever it is; a digest inside newTag
+    // is reported.
+    let mirror = format!("*={}", r.url());
+    let out = support::digestpin()
+        .current_dir(dir.path())
+        .args(["update", "--loopback-only", "--mirror", &mirror])
+        .arg("kustomization.yaml")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "kustomization.yaml:4:11: rewrote fmt/ka:v1@{old} to fmt/ka:v1@{new}\n{}\
+             2 references in 1 files: 1 updated, 0 up to date, 1 skipped, 0 failed; 1 files changed\n",
+            skipped(6, &format!("fmt/kb:v2@{old}"))
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), kustomization(&new));
+}

@@ -89,9 +89,10 @@ pub enum SkipReason {
     /// the manifests it rewrites.
     #[error("kustomize entry without newTag; the tag comes from the manifests")]
     NoNewTag,
-    /// `unpin`: a kustomize `digest` field not on a line (or in a flow
-    /// mapping, not right after `newTag`) where `pin` would have put it.
-    #[error("the digest field does not directly follow newTag; unpin it by hand")]
+    /// `unpin`, `update`: a kustomize digest not where `pin` puts it (a
+    /// `digest` field on its own line, or in a flow mapping, right after
+    /// `newTag`).
+    #[error("the digest is not in a digest field right after newTag; edit it by hand")]
     DigestElsewhere,
 }
 
