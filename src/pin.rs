@@ -412,16 +412,24 @@ fn plan_file(
             tag: reference.tag().unwrap_or("latest"),
             digest,
         };
-        if site.kind == FileKind::Kustomize
-            && let Some((edit, change)) = crate::kustomize::pin_edit(&file.text, site, digest)
-        {
-            edits.push(edit);
-            changes.push(change);
-            pinned.push(Message::Pinned {
-                at: Location::of(path, site),
-                reference: site.value.clone(),
-                digest: digest.clone(),
-            });
+        if site.kind == FileKind::Kustomize {
+            // A `digest:` field beside `newTag`, not a rewritten value.
+            if let Some((edit, change)) = crate::kustomize::pin_edit(&file.text, site, digest) {
+                edits.push(edit);
+                changes.push(change);
+                pinned.push(Message::Pinned {
+                    at: Location::of(path, site),
+                    reference: site.value.clone(),
+                    digest: digest.clone(),
+                });
+            } else {
+                outcome.summary.skipped += 1;
+                outcome.messages.push(Message::Skipped {
+                    at: Location::of(path, site),
+                    value: site.value.clone(),
+                    reason: SkipReason::Escaped,
+                });
+            }
             continue;
         }
         let alone = per_line.get(&site.line) == Some(&1);
