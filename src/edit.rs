@@ -329,7 +329,26 @@ pub fn check_rewrite(old: &str, new: &str, changes: &[(String, String)]) -> Resu
     let before = events(old).map_err(|e| EditError::Unintended {
         detail: format!("the original does not parse: {e}"),
     })?;
-    let after = events(new)?;
+    let mut after = events(new)?;
+    // kustomize `digest` fields added (`("", digest)`) or removed (`(digest, "")`).
+    let mut before = before;
+    let added: Vec<&str> = changes
+        .iter()
+        .filter(|(o, _)| o.is_empty())
+        .map(|(_, n)| n.as_str())
+        .collect();
+    let removed: Vec<&str> = changes
+        .iter()
+        .filter(|(o, n)| n.is_empty() && !o.is_empty())
+        .map(|(o, _)| o.as_str())
+        .collect();
+    drop_digest_fields(&mut after, &before, &added)?;
+    drop_digest_fields(&mut before, &after, &removed)?;
+    let changes: Vec<(String, String)> = changes
+        .iter()
+        .filter(|(o, n)| !o.is_empty() && !n.is_empty())
+        .cloned()
+        .collect();
     if before.len() != after.len() {
         return Err(EditError::Unintended {
             detail: format!("{} events before, {} after", before.len(), after.len()),
@@ -346,6 +365,11 @@ pub fn check_rewrite(old: &str, new: &str, changes: &[(String, String)]) -> Resu
             {
                 match expected.next() {
                     Some((old_value, new_value)) if old_value == bv && new_value == av => {}
+                    // A workflow step's `uses: docker://…`: the reference
+                    // follows the scheme, which stays.
+                    Some((old_value, new_value))
+                        if bv.strip_prefix("docker://") == Some(old_value)
+                            && av.strip_prefix("docker://") == Some(new_value) => {}
                     _ => {
                         return Err(EditError::Unintended {
                             detail: format!("scalar `{bv}` became `{av}`"),
@@ -365,6 +389,51 @@ pub fn check_rewrite(old: &str, new: &str, changes: &[(String, String)]) -> Resu
             detail: format!("`{old_value}` was not rewritten"),
         });
     }
+    Ok(())
+}
+
+/// Removes from `longer` the `digest: <value>` pairs, one per value of
+/// `values` in order, that `shorter` lacks: each must directly follow a
+/// `newTag` key and its value in a mapping (a kustomize `images[]` entry).
+/// Any pair not found is an error.
+fn drop_digest_fields(
+    longer: &mut Vec<Event<'static>>,
+    shorter: &[Event<'static>],
+    values: &[&str],
+) -> Result<(), EditError> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let scalar = |e: Option<&Event<'_>>| match e {
+        Some(Event::Scalar(value, ..)) => Some(value.to_string()),
+        _ => None,
+    };
+    let mut kept = Vec::with_capacity(longer.len());
+    let mut wanted = values.iter().peekable();
+    let mut k = 0;
+    while k < longer.len() {
+        let is_field = wanted.peek().is_some_and(|&&value| {
+            k >= 2
+                && scalar(longer.get(k - 2)).as_deref() == Some("newTag")
+                && scalar(longer.get(k - 1)).is_some()
+                && scalar(longer.get(k)).as_deref() == Some("digest")
+                && scalar(longer.get(k + 1)).as_deref() == Some(value)
+                && shorter.get(kept.len()) != longer.get(k)
+        });
+        if is_field {
+            wanted.next();
+            k += 2;
+            continue;
+        }
+        kept.push(longer[k].clone());
+        k += 1;
+    }
+    if let Some(value) = wanted.next() {
+        return Err(EditError::Unintended {
+            detail: format!("no `digest: {value}` beside a newTag"),
+        });
+    }
+    *longer = kept;
     Ok(())
 }
 

@@ -310,6 +310,29 @@ pub fn unpin(files: &[ScannedFile], style: UnpinStyle) -> Outcome {
             }
             let at = Location::of(&file.path, site);
             let state = state::state(&file.text, site, reference);
+            if site.kind == FileKind::Kustomize && state.is_pinned() {
+                // The `digest` field goes; `newTag` stays as it is.
+                match crate::kustomize::unpin_edit(&file.text, site) {
+                    Some((edit, change)) => {
+                        edits.push(edit);
+                        changes.push(change);
+                        messages.push(Message::Rewritten {
+                            at,
+                            from: site.value.clone(),
+                            to: site.value.split('@').next().unwrap_or_default().to_string(),
+                        });
+                    }
+                    None => {
+                        outcome.summary.skipped += 1;
+                        outcome.messages.push(Message::Skipped {
+                            at,
+                            value: site.value.clone(),
+                            reason: SkipReason::DigestElsewhere,
+                        });
+                    }
+                }
+                continue;
+            }
             // Where `pin` in the comment style writes `name:tag@sha256:…` (a
             // Dockerfile, a JSON document, a line with no room for a
             // comment), unpinning in that style takes that form back.

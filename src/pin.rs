@@ -323,7 +323,9 @@ fn scan_file(path: &Path, rules: &detect::rules::Rules) -> Result<Option<Scanned
     if json && !(text.contains("\"apiVersion\"") && text.contains("\"kind\"")) {
         return Ok(None);
     }
-    let Some((kind, findings)) = detect::scan_with(&text, rules).map_err(FileError::Yaml)? else {
+    let Some((kind, findings)) =
+        detect::scan_path_with(path, &text, rules).map_err(FileError::Yaml)?
+    else {
         return Ok(None);
     };
     if json && kind != FileKind::Kubernetes {
@@ -545,6 +547,26 @@ fn plan_file(
             tag: reference.tag().unwrap_or("latest"),
             digest,
         };
+        if site.kind == FileKind::Kustomize {
+            // A `digest:` field beside `newTag`, not a rewritten value.
+            if let Some((edit, change)) = crate::kustomize::pin_edit(&file.text, site, digest) {
+                edits.push(edit);
+                changes.push(change);
+                pinned.push(Message::Pinned {
+                    at: Location::of(path, site),
+                    reference: site.value.clone(),
+                    digest: digest.clone(),
+                });
+            } else {
+                outcome.summary.skipped += 1;
+                outcome.messages.push(Message::Skipped {
+                    at: Location::of(path, site),
+                    value: site.value.clone(),
+                    reason: SkipReason::Escaped,
+                });
+            }
+            continue;
+        }
         let alone = per_line.get(&site.line) == Some(&1);
         // JSON has no comments: keep a JSON document valid JSON.
         let style = if json.contains(site.span.start) {

@@ -178,6 +178,29 @@ pub fn update(files: &[ScannedFile], resolver: &Resolver) -> Outcome {
                     reference: pin.site.value.clone(),
                 });
             }
+            Some(Ok(digest)) if pin.site.kind == crate::detect::FileKind::Kustomize => {
+                match crate::kustomize::digest_edit(&pin.file.text, pin.site, &digest) {
+                    Some((edit, change)) => {
+                        let value = pin.site.value.clone();
+                        let at_sign = value.rfind('@').unwrap_or(value.len());
+                        plan.edits.push(edit);
+                        plan.changes.push(change);
+                        plan.messages.push(Message::Rewritten {
+                            at: pin.at(),
+                            to: format!("{}@{digest}", &value[..at_sign]),
+                            from: value,
+                        });
+                    }
+                    None => {
+                        outcome.summary.skipped += 1;
+                        outcome.messages.push(Message::Skipped {
+                            at: pin.at(),
+                            value: pin.site.value.clone(),
+                            reason: crate::detect::SkipReason::DigestElsewhere,
+                        });
+                    }
+                }
+            }
             Some(Ok(digest)) => {
                 let value = pin.site.value.clone();
                 let at_sign = value.rfind('@').unwrap_or(value.len());

@@ -92,6 +92,7 @@ pub fn is_candidate(path: &Path) -> bool {
             .iter()
             .any(|x| e.eq_ignore_ascii_case(x))
     }) || crate::detect::dockerfile::is_dockerfile_name(path)
+        || crate::detect::kustomize::is_kustomization_path(path)
 }
 
 /// Whether a file name ends in `.json` (any case): such a file is read only

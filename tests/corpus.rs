@@ -10,7 +10,8 @@
 //! `name@<digest the registry reports>` (or `name:tag@…`); a second run
 //! changes nothing. Dockerfiles are compared by the Dockerfile parser: the
 //! same instructions, flags and stage names, and only image words changed, to
-//! `name:tag@<digest>`.
+//! `name:tag@<digest>`. In a kustomization, the only change is a `digest:` line
+//! with the registry's digest added after each `newTag`.
 
 mod support;
 
@@ -99,6 +100,55 @@ fn scalar_value(event: &str) -> Option<String> {
     serde_json::from_str(&rest[..=end]).ok()
 }
 
+/// Checks a pinned kustomization: `new` is `file.text` with one line
+/// `digest: <digest>` (the registry's, at the indentation of `newTag`, quoted
+/// as it is) after each unpinned entry's `newTag` line, and nothing else.
+/// Returns whether anything was pinned.
+fn kustomization_pinned(
+    file: &pin::ScannedFile,
+    new: &str,
+    digests: &BTreeMap<(String, String), String>,
+) -> bool {
+    let name = file.path.display();
+    let old = &file.text;
+    let mut expected = String::new();
+    let mut pinned = false;
+    let lines = old.split_inclusive('\n').enumerate();
+    let entries: BTreeMap<usize, &digestpin::reference::Reference> = file
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::Image { site, reference } if reference.digest().is_none() => {
+                Some((site.line, reference))
+            }
+            _ => None,
+        })
+        .collect();
+    for (i, line) in lines {
+        expected.push_str(line);
+        let Some(reference) = entries.get(&(i + 1)) else {
+            continue;
+        };
+        let key = (
+            reference.repository().to_string(),
+            reference.tag().unwrap().to_string(),
+        );
+        let digest = &digests[&key];
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let value = line.trim_start().trim_start_matches("newTag:").trim_start();
+        let quote = match value.chars().next() {
+            Some(q @ ('"' | '\'')) => q.to_string(),
+            _ => String::new(),
+        };
+        assert!(line.ends_with('\n'), "{name}: newTag on the last line");
+        let eol = if line.ends_with("\r\n") { "\r\n" } else { "\n" };
+        expected.push_str(&format!("{indent}digest: {quote}{digest}{quote}{eol}"));
+        pinned = true;
+    }
+    assert_eq!(new, expected, "{name}: not pinned as expected");
+    pinned
+}
+
 #[test]
 fn corpus_pins_only_image_values() {
     let Some(corpus) = corpus() else {
@@ -111,7 +161,19 @@ fn corpus_pins_only_image_values() {
 
     // What the tool will find, through the library, to seed the registry.
     let walked = walk::walk(&[work.path().to_path_buf()], &WalkOptions::default()).unwrap();
-    let (files, _) = pin::scan(&walked.files);
+    let (files, scan_messages) = pin::scan(&walked.files);
+    // Every kustomization is read (only those with `images` are kept).
+    let is_kustomization = |p: &Path| digestpin::detect::kustomize::is_kustomization_path(p);
+    let walked_kustomizations = walked.files.iter().filter(|p| is_kustomization(p)).count();
+    assert!(
+        walked_kustomizations >= 55,
+        "only {walked_kustomizations} kustomizations walked"
+    );
+    for message in &scan_messages {
+        if let pin::Message::FileSkipped { path, error } = message {
+            assert!(!is_kustomization(path), "{}: {error}", path.display());
+        }
+    }
     let mut images: BTreeSet<(String, String)> = BTreeSet::new();
     for file in &files {
         for finding in &file.findings {
@@ -154,13 +216,21 @@ fn corpus_pins_only_image_values() {
     assert_eq!(before.len(), after.len());
 
     let mut changed_files = 0;
+    let mut kustomizations = (0, 0);
     for file in &files {
         let old = &file.text;
         let new = String::from_utf8(after[&file.path].clone()).unwrap();
+        if file.kind == FileKind::Kustomize {
+            kustomizations.0 += 1;
+            kustomizations.1 += usize::from(kustomization_pinned(file, &new, &digests));
+        }
         if *old == new {
             continue;
         }
         changed_files += 1;
+        if file.kind == FileKind::Kustomize {
+            continue;
+        }
         let name = file.path.display();
         // Every changed line holds a reference found on it.
         let found: BTreeMap<usize, Vec<&str>> =
@@ -232,6 +302,10 @@ fn corpus_pins_only_image_values() {
     assert!(
         dockerfiles > 150 && changed_dockerfiles > 100,
         "{dockerfiles} Dockerfiles found, {changed_dockerfiles} changed"
+    );
+    assert!(
+        kustomizations.0 >= 7 && kustomizations.1 >= 5,
+        "kustomizations: {kustomizations:?} (found, pinned)"
     );
 
     // A second run has nothing to do.

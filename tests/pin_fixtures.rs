@@ -5,6 +5,9 @@
 //! of that platform's manifest; every such image is seeded before the run. An
 //! optional `args` file holds extra flags. A second run must change nothing.
 //! A Dockerfile case holds `input.Dockerfile` and `expected.Dockerfile`.
+//! An optional `path` file holds the relative path the input is written to
+//! (`.github/workflows/ci.yml`, `kustomization.yaml`: formats chosen by file
+//! name).
 
 mod support;
 
@@ -90,8 +93,11 @@ fn fixture_pairs() {
             .map(|a| a.split_whitespace().map(String::from).collect())
             .unwrap_or_default();
 
+        let relative = std::fs::read_to_string(case.join("path"))
+            .map_or_else(|_| format!("input.{ext}"), |p| p.trim().to_string());
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join(format!("input.{ext}"));
+        let file = dir.path().join(&relative);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, &input).unwrap();
         let out = run_pin(registry, &file, &args);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -135,7 +141,9 @@ fn fixture_pairs() {
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{name}: unpin failed");
         let round_trip = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
-        let direct = dir.path().join(format!("direct.{ext}"));
+        let direct_dir = tempfile::tempdir().unwrap();
+        let direct = direct_dir.path().join(&relative);
+        std::fs::create_dir_all(direct.parent().unwrap()).unwrap();
         std::fs::write(&direct, &input).unwrap();
         let out = support::digestpin()
             .arg("unpin")

@@ -9,7 +9,9 @@
 mod compose;
 pub mod dockerfile;
 mod kubernetes;
+pub mod kustomize;
 pub mod rules;
+mod workflow;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -26,6 +28,10 @@ pub enum FileKind {
     Kubernetes,
     Compose,
     Dockerfile,
+    /// A GitHub Actions workflow (`.github/workflows/*.yml`).
+    Workflow,
+    /// A kustomization's `images:` (`kustomization.yaml`).
+    Kustomize,
 }
 
 impl std::fmt::Display for FileKind {
@@ -34,6 +40,8 @@ impl std::fmt::Display for FileKind {
             FileKind::Kubernetes => "Kubernetes",
             FileKind::Compose => "Compose",
             FileKind::Dockerfile => "Dockerfile",
+            FileKind::Workflow => "workflow",
+            FileKind::Kustomize => "kustomize",
         })
     }
 }
@@ -86,6 +94,15 @@ pub enum SkipReason {
     Scratch,
     #[error("made of build arguments, not resolved")]
     BuildArgument,
+    /// A kustomize `images` entry that sets no `newTag`: the tag comes from
+    /// the manifests it rewrites.
+    #[error("kustomize entry without newTag; the tag comes from the manifests")]
+    NoNewTag,
+    /// `unpin`, `update`: a kustomize digest not where `pin` puts it (a
+    /// `digest` field on its own line, or in a flow mapping, right after
+    /// `newTag`).
+    #[error("the digest is not in a digest field right after newTag; edit it by hand")]
+    DigestElsewhere,
 }
 
 impl SkipReason {
@@ -99,7 +116,9 @@ impl SkipReason {
             | SkipReason::NotAnImage(_)
             | SkipReason::StageName
             | SkipReason::Scratch
-            | SkipReason::BuildArgument => None,
+            | SkipReason::BuildArgument
+            | SkipReason::NoNewTag
+            | SkipReason::DigestElsewhere => None,
             SkipReason::NotAReference(_) => Some("invalid-reference"),
             SkipReason::Escaped => Some("needs-escape"),
             SkipReason::BlockScalar => Some("block-scalar"),
@@ -176,6 +195,28 @@ pub fn scan_with(
     Ok(Some((kind, collector.finish(kind))))
 }
 
+/// [`scan_with`] for the file at `path`: files recognised by their path
+/// (GitHub workflows, kustomizations) are read by their own detector; any
+/// other file by its content.
+pub fn scan_path_with(
+    path: &std::path::Path,
+    text: &str,
+    rules: &Rules,
+) -> Result<Option<(FileKind, Vec<Finding>)>, DetectError> {
+    if workflow::is_workflow_path(path) {
+        let tree = yaml::parse(text)?;
+        let mut collector = Collector::new(text, &tree);
+        return Ok(
+            workflow::detect(&tree, &mut collector).map(|kind| (kind, collector.finish(kind)))
+        );
+    }
+    if kustomize::is_kustomization_path(path) {
+        let tree = yaml::parse(text)?;
+        return Ok(kustomize::detect(text, &tree).map(|f| (FileKind::Kustomize, f)));
+    }
+    scan_with(text, rules)
+}
+
 /// How a candidate that does not parse as a reference is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Strictness {
@@ -244,6 +285,9 @@ struct Collector<'a> {
     /// Compose `platform:` of the services using a value (`None`: services
     /// disagree, or one has none).
     platforms: BTreeMap<NodeId, Option<String>>,
+    /// Bytes at the start of a value that are not the reference
+    /// (`docker://` in a workflow step's `uses`).
+    prefixes: BTreeMap<NodeId, usize>,
 }
 
 impl<'a> Collector<'a> {
@@ -254,6 +298,7 @@ impl<'a> Collector<'a> {
             found: BTreeMap::new(),
             not_images: BTreeMap::new(),
             platforms: BTreeMap::new(),
+            prefixes: BTreeMap::new(),
         }
     }
 
@@ -272,6 +317,12 @@ impl<'a> Collector<'a> {
                 }
             })
             .or_insert((built, strictness));
+    }
+
+    /// [`Self::add`] for a value whose reference follows `prefix` bytes.
+    fn add_prefixed(&mut self, node: NodeId, prefix: usize) {
+        self.prefixes.insert(node, prefix);
+        self.add(node, false, Strictness::Report);
     }
 
     /// Records the `platform:` of a Compose service using `node`.
@@ -338,7 +389,8 @@ impl<'a> Collector<'a> {
             {
                 continue;
             }
-            let value = scalar.value.as_str();
+            let prefix = self.prefixes.get(&node).copied().unwrap_or(0);
+            let value = scalar.value.get(prefix..).unwrap_or_default();
             let at = match (&scalar.span, scalar.style) {
                 (Some(span), _) => span.start,
                 // A block scalar is placed at its `|` or `>`, on the key's
@@ -348,7 +400,10 @@ impl<'a> Collector<'a> {
             };
             let (line, column) = (0, 0);
             let site = Site {
-                span: scalar.span.clone().unwrap_or(at..at),
+                span: scalar
+                    .span
+                    .clone()
+                    .map_or(at..at, |span| span.start + prefix..span.end),
                 value: value.to_string(),
                 line,
                 column,
