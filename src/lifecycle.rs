@@ -282,6 +282,20 @@ pub fn unpin(files: &[ScannedFile]) -> Outcome {
                 continue;
             }
             let at = Location::of(&file.path, site);
+            if site.kind == FileKind::HelmValues
+                && let Some(map) = crate::detect::helm::locate(&file.text, &site.span)
+                && let Some((mut more, mut made)) = map.unpin(&file.text)
+            {
+                edits.append(&mut more);
+                changes.append(&mut made);
+                let to = site.value.split('@').next().unwrap_or_default().to_string();
+                messages.push(Message::Rewritten {
+                    at,
+                    from: site.value.clone(),
+                    to,
+                });
+                continue;
+            }
             let state = state::state(&file.text, site, reference);
             let tag = match &state {
                 State::Unpinned => continue,

@@ -23,6 +23,8 @@ pub const IGNORE_MARKER: &str = "digestpin:ignore";
 pub struct PinOptions {
     pub style: PinStyle,
     pub platform: Option<Platform>,
+    /// How Helm image maps are pinned.
+    pub helm: detect::helm::HelmStyle,
 }
 
 /// Why a whole file was passed over.
@@ -227,7 +229,12 @@ fn scan_file(path: &Path, rules: &detect::rules::Rules) -> Result<Option<Scanned
     }
     let bytes = std::fs::read(path).map_err(FileError::Read)?;
     let text = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
-    let Some((kind, findings)) = detect::scan_with(&text, rules).map_err(FileError::Yaml)? else {
+    let scanned = if detect::helm::is_chart_values(path) {
+        detect::scan_values(&text)
+    } else {
+        detect::scan_with(&text, rules)
+    };
+    let Some((kind, findings)) = scanned.map_err(FileError::Yaml)? else {
         return Ok(None);
     };
     Ok(Some(ScannedFile {
@@ -402,6 +409,19 @@ fn plan_file(
     let mut changes = Vec::new();
     let mut pinned = Vec::new();
     for (site, reference, digest) in &pins {
+        if site.kind == FileKind::HelmValues
+            && let Some(map) = detect::helm::locate(&file.text, &site.span)
+        {
+            let (mut more, mut made) = map.pin(digest, options.helm);
+            edits.append(&mut more);
+            changes.append(&mut made);
+            pinned.push(Message::Pinned {
+                at: Location::of(path, site),
+                reference: site.value.clone(),
+                digest: digest.clone(),
+            });
+            continue;
+        }
         let pin_site = PinSite {
             span: site.span.clone(),
             quoted: site.style != ScalarStyle::Plain,

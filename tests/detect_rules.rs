@@ -647,6 +647,7 @@ proptest! {
         let options = PinOptions {
             style: if tag_digest { PinStyle::TagDigest } else { PinStyle::Comment },
             platform: None,
+            ..Default::default()
         };
         let outcome = pin::plan_with(std::slice::from_ref(&file), &resolutions(&file), &options);
         for change in &outcome.changes {

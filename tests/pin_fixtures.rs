@@ -4,6 +4,8 @@
 //! registry reports for that tag and `%%repository:tag@os/arch%%` for the digest
 //! of that platform's manifest; every such image is seeded before the run. An
 //! optional `args` file holds extra flags. A second run must change nothing.
+//! A case with a `Chart.yaml` is a Helm chart: its input is pinned as
+//! `values.yaml` beside that `Chart.yaml`.
 
 mod support;
 
@@ -85,7 +87,17 @@ fn fixture_pairs() {
             .unwrap_or_default();
 
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("input.yaml");
+        let chart = std::fs::read(case.join("Chart.yaml")).ok();
+        // Where the input goes in `at`: beside the case's `Chart.yaml`, if any.
+        let place = |at: &Path| match &chart {
+            Some(chart) => {
+                std::fs::create_dir_all(at).unwrap();
+                std::fs::write(at.join("Chart.yaml"), chart).unwrap();
+                at.join("values.yaml")
+            }
+            None => at.join("input.yaml"),
+        };
+        let file = place(dir.path());
         std::fs::write(&file, &input).unwrap();
         let out = run_pin(registry, &file, &args);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -119,7 +131,10 @@ fn fixture_pairs() {
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{name}: unpin failed");
         let round_trip = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
-        let direct = dir.path().join("direct.yaml");
+        let direct = match &chart {
+            Some(_) => place(&dir.path().join("direct")),
+            None => dir.path().join("direct.yaml"),
+        };
         std::fs::write(&direct, &input).unwrap();
         let out = support::digestpin()
             .arg("unpin")

@@ -7,6 +7,7 @@
 //! Nothing here resolves or edits anything.
 
 mod compose;
+pub mod helm;
 mod kubernetes;
 pub mod rules;
 pub mod yaml;
@@ -24,6 +25,8 @@ use yaml::{NodeId, Tree};
 pub enum FileKind {
     Kubernetes,
     Compose,
+    /// A Helm chart's values, or the values of a `HelmRelease` or Argo CD `Application`.
+    HelmValues,
 }
 
 impl std::fmt::Display for FileKind {
@@ -31,6 +34,7 @@ impl std::fmt::Display for FileKind {
         f.write_str(match self {
             FileKind::Kubernetes => "Kubernetes",
             FileKind::Compose => "Compose",
+            FileKind::HelmValues => "helm-values",
         })
     }
 }
@@ -77,6 +81,8 @@ pub enum SkipReason {
     BlockScalar,
     #[error("not a container image to pull: {0}")]
     NotAnImage(String),
+    #[error("empty tag: the chart's appVersion is used, not guessed")]
+    EmptyTag,
 }
 
 impl SkipReason {
@@ -85,7 +91,10 @@ impl SkipReason {
     /// builds, values that are not images).
     pub fn check_rule(&self) -> Option<&'static str> {
         match self {
-            SkipReason::Templated | SkipReason::BuiltByCompose | SkipReason::NotAnImage(_) => None,
+            SkipReason::Templated
+            | SkipReason::BuiltByCompose
+            | SkipReason::NotAnImage(_)
+            | SkipReason::EmptyTag => None,
             SkipReason::NotAReference(_) => Some("invalid-reference"),
             SkipReason::Escaped => Some("needs-escape"),
             SkipReason::BlockScalar => Some("block-scalar"),
@@ -147,12 +156,23 @@ pub fn scan_with(
     }
     let mut collector = Collector::new(text, &tree);
     let kind = if let Some(kind) = kubernetes::detect(&tree, rules, &mut collector) {
+        helm::detect_embedded(text, &tree, &mut collector);
         kind
     } else if let Some(kind) = compose::detect(&tree, &mut collector) {
         kind
     } else {
         return Ok(None);
     };
+    Ok(Some((kind, collector.finish(kind))))
+}
+
+/// Finds the images of a Helm chart's values file (see [`helm`]). Invalid
+/// YAML is an error; a file naming no image gives no findings.
+pub fn scan_values(text: &str) -> Result<Option<(FileKind, Vec<Finding>)>, DetectError> {
+    let tree = yaml::parse(text)?;
+    let mut collector = Collector::new(text, &tree);
+    helm::detect_values(text, &tree, &mut collector);
+    let kind = FileKind::HelmValues;
     Ok(Some((kind, collector.finish(kind))))
 }
 
@@ -224,6 +244,8 @@ struct Collector<'a> {
     /// Compose `platform:` of the services using a value (`None`: services
     /// disagree, or one has none).
     platforms: BTreeMap<NodeId, Option<String>>,
+    /// Findings made whole by a detector (Helm image maps).
+    extra: Vec<Finding>,
 }
 
 impl<'a> Collector<'a> {
@@ -234,6 +256,7 @@ impl<'a> Collector<'a> {
             found: BTreeMap::new(),
             not_images: BTreeMap::new(),
             platforms: BTreeMap::new(),
+            extra: Vec::new(),
         }
     }
 
@@ -290,7 +313,7 @@ impl<'a> Collector<'a> {
     }
 
     fn finish(self, kind: FileKind) -> Vec<Finding> {
-        let mut findings = Vec::new();
+        let mut findings = self.extra.clone();
         for (&node, &(built, strictness)) in &self.found {
             let Some(scalar) = self.tree.scalar(node) else {
                 if let Some((span, text)) = self.template_text(node) {
