@@ -231,6 +231,12 @@ fn scan_file(path: &Path, rules: &detect::rules::Rules) -> Result<Option<Scanned
     let text = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
     let scanned = if detect::helm::is_chart_values(path) {
         detect::scan_values(&text)
+    } else if detect::helm::is_values_name(path) {
+        // Values kept apart from their chart, unless Kubernetes or Compose.
+        match detect::scan_with(&text, rules) {
+            Ok(None) => detect::scan_values(&text),
+            other => other,
+        }
     } else {
         detect::scan_with(&text, rules)
     };

@@ -6,8 +6,13 @@
 //! (`controller.image`, `sidecars.foo.image`). Any mapping with a scalar
 //! `repository` (or a scalar `image` naming the repository) and a `tag` key
 //! is one image, `[registry/]repository:tag`; its site is the `tag` value.
-//! Values are read in a chart's `values*.yaml` (a directory holding
-//! `Chart.yaml`), in a Flux `HelmRelease`'s `spec.values` and in an Argo CD
+//! Maps with a `hub` (Istio's `hub/image:tag-variant`) are left alone, and so
+//! are `image` strings with no tag or digest (`image: proxyv2`, a name the
+//! chart completes).
+//! Values are read in `values*.yaml` files (in a chart, a directory holding
+//! `Chart.yaml`, they are always values; elsewhere, when they are neither
+//! Kubernetes nor Compose files: copies of a chart's values kept apart from
+//! it, `values-prod.yaml` beside an Argo CD application), in a Flux `HelmRelease`'s `spec.values` and in an Argo CD
 //! `Application`'s `spec.source.helm.valuesObject` (and each
 //! `spec.sources[]`). Plain string `image: nginx:1.25` values in a values
 //! file are images as in a pod spec.
@@ -37,15 +42,20 @@ pub enum HelmStyle {
     TagSuffix,
 }
 
+/// Whether `path` is named like a Helm values file: `values*.yaml|yml`.
+pub fn is_values_name(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_ascii_lowercase)
+        .is_some_and(|name| {
+            name.starts_with("values") && (name.ends_with(".yaml") || name.ends_with(".yml"))
+        })
+}
+
 /// Whether `path` is a values file of a chart: `values*.yaml|yml` in a
 /// directory holding `Chart.yaml`.
 pub fn is_chart_values(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    let lower = name.to_ascii_lowercase();
-    let is_values = lower.starts_with("values")
-        && (lower.ends_with(".yaml") || lower.ends_with(".yml"));
+    let is_values = is_values_name(path);
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -91,7 +101,13 @@ fn walk(
                     && tree.get(root, "tag").is_none()
                     && let Some(collector) = collector
                 {
-                    collector.add(value, false, Strictness::Report);
+                    // `image: proxyv2` beside a `hub` and a global tag is a
+                    // name the chart completes, not an image to pin.
+                    if tree.str(value).is_some_and(|v| v.contains([':', '@'])) {
+                        collector.add(value, false, Strictness::Report);
+                    } else {
+                        collector.add_not_image(value, "a name with no tag in Helm values");
+                    }
                 }
                 walk(tree, value, seen, maps, collector);
             }
@@ -102,6 +118,11 @@ fn walk(
 fn image_map(tree: &Tree, map: NodeId) -> Option<ImageMap> {
     let scalar = |key| tree.get(map, key).filter(|&n| tree.scalar(n).is_some());
     let tag = scalar("tag")?;
+    // Istio's `hub`/`image`/`tag`/`variant` renders `hub/image:tag-variant`:
+    // a suffix after the tag would land inside the reference.
+    if tree.get(map, "hub").is_some() {
+        return None;
+    }
     let name = scalar("repository").or_else(|| scalar("image"))?;
     Some(ImageMap {
         registry: scalar("registry"),
