@@ -320,6 +320,11 @@ fn bare_tag(tag: &str) -> &str {
 }
 
 impl Located {
+    /// Where the map's `digest` value starts, when it has one to fill.
+    pub fn digest_start(&self) -> Option<usize> {
+        self.digest.as_ref().map(|d| d.span.start)
+    }
+
     /// Pins an unpinned map to `digest`.
     pub fn pin(&self, digest: &str, style: HelmStyle) -> Rewrite {
         match (&self.digest, style) {
