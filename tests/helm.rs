@@ -194,10 +194,19 @@ fn tag_suffix_style_from_config_leaves_the_digest_field_alone() {
 }
 
 #[test]
-fn values_outside_a_chart_are_not_read_as_values() {
+fn values_files_outside_a_chart_are_values_unless_kubernetes_or_compose() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("values.yaml"), VALUES).unwrap();
-    let out = run(dir.path(), &["list", "."]);
+    let d = dir.path();
+    std::fs::write(d.join("values-prod.yaml"), VALUES).unwrap();
+    std::fs::write(d.join("values-compose.yaml"), "services:\n  web:\n    image: nginx:1.25\n").unwrap();
+    std::fs::write(d.join("other.yaml"), VALUES).unwrap();
+    let out = run(d, &["list", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stdout),
+        "./values-compose.yaml:3:12\tCompose\tunpinned\tnginx\t1.25\t-\n\
+         ./values-prod.yaml:4:9\thelm-values\tunpinned\tdocker.io/helm/web\t1.0\t-\n\
+         ./values-prod.yaml:9:10\thelm-values\tunpinned\thelm/api\t2.0.1\t-\n\
+         ./values-prod.yaml:14:11\thelm-values\tskipped\thelm/web\t-\t-\n"
+    );
 }

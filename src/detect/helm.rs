@@ -364,3 +364,97 @@ impl Located {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::scan_values;
+    use crate::edit;
+
+    const D: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
+
+    /// Each finding as `line value: skip reason` or `line value`.
+    fn found(text: &str) -> Vec<String> {
+        let (_, findings) = scan_values(text).unwrap().unwrap();
+        findings
+            .iter()
+            .map(|f| match f {
+                Finding::Image { site, .. } => format!("{} {}", site.line, site.value),
+                Finding::Skipped { site, reason } => {
+                    format!("{} {}: {reason}", site.line, site.value)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_maps_at_any_depth_and_says_what_it_skips() {
+        let text = "\
+a:
+  image: {registry: docker.io, repository: bitnami/nginx, tag: '1.25', digest: ''}
+b:
+  c:
+    image:
+      repository: '{{ .Values.repo }}'
+      tag: v1
+  d: [{repository: example/x, tag: ''}]
+istio:
+  hub: docker.io/istio
+  image: proxyv2
+  tag: 1.20.0
+sidecar:
+  image: busybox
+other:
+  image: busybox:1.36
+";
+        assert_eq!(
+            found(text),
+            [
+                "2 docker.io/bitnami/nginx:1.25",
+                "7 {{ .Values.repo }}:v1: templated value, not resolved",
+                "8 example/x: empty tag: the chart's appVersion is used, not guessed",
+                "14 busybox: not a container image to pull: a name with no tag in Helm values",
+                "16 busybox:1.36",
+            ]
+        );
+    }
+
+    /// Rewrites the map whose tag value is the one after `tag: ` (quotes aside).
+    fn rewrite(text: &str, make: impl Fn(&Located) -> Rewrite) -> String {
+        let at = text.find("tag: ").unwrap() + 5;
+        let at = at + usize::from(text[at..].starts_with('"'));
+        let end = at + text[at..].find(['"', '\n']).unwrap();
+        let map = locate(text, &(at..end)).unwrap();
+        let (edits, changes) = make(&map);
+        let out = edit::apply(text, &edits).unwrap();
+        edit::check_rewrite(text, &out, &changes).unwrap();
+        out
+    }
+
+    #[test]
+    fn pins_updates_and_unpins_in_either_form() {
+        let quoted = "image:\n  repository: nginx\n  tag: \"1.25\"\n  digest: \"\"\n";
+        let pinned = rewrite(quoted, |m| m.pin(D, HelmStyle::Auto));
+        assert_eq!(pinned, quoted.replace("digest: \"\"", &format!("digest: \"{D}\"")));
+        assert_eq!(rewrite(&pinned, |m| m.unpin(&pinned).unwrap()), quoted);
+        let suffixed = rewrite(quoted, |m| m.pin(D, HelmStyle::TagSuffix));
+        assert_eq!(suffixed, quoted.replace("1.25", &format!("1.25@{D}")));
+        let moved = D.replace("01", "02");
+        let updated = rewrite(&suffixed, |m| m.update(&moved));
+        assert_eq!(updated, quoted.replace("1.25", &format!("1.25@{moved}")));
+        assert_eq!(rewrite(&updated, |m| m.unpin(&updated).unwrap()), quoted);
+
+        // A plain digest is emptied to a null `digest:`.
+        let plain = format!("image:\n  repository: nginx\n  tag: v1\n  digest: {D}  # pinned\n");
+        assert_eq!(
+            rewrite(&plain, |m| m.unpin(&plain).unwrap()),
+            "image:\n  repository: nginx\n  tag: v1\n  digest:  # pinned\n"
+        );
+        // A null `digest:` is no field to fill: the tag takes the digest.
+        let null = "image:\n  repository: nginx\n  tag: v1\n  digest:\n";
+        assert_eq!(
+            rewrite(null, |m| m.pin(D, HelmStyle::Auto)),
+            null.replace("v1", &format!("v1@{D}"))
+        );
+    }
+}
