@@ -178,8 +178,10 @@ pub fn update(files: &[ScannedFile], resolver: &Resolver) -> Outcome {
                     reference: pin.site.value.clone(),
                 });
             }
-            Some(Ok(digest)) if pin.site.kind == FileKind::HelmValues
-                && let Some(map) = crate::detect::helm::locate(&pin.file.text, &pin.site.span) =>
+            Some(Ok(digest))
+                if pin.site.kind == FileKind::HelmValues
+                    && let Some(map) =
+                        crate::detect::helm::locate(&pin.file.text, &pin.site.span) =>
             {
                 let (mut edits, mut changes) = map.update(&digest);
                 plan.edits.append(&mut edits);

@@ -587,7 +587,11 @@ impl Compare<'_> {
             (Node::Scalar(x), Node::Scalar(y)) => {
                 let at = x.span.as_ref().map_or(x.start, |s| s.start);
                 match self.images.get(&at) {
-                    Some(_) if self.may_stay.contains(&at) && x.value == y.value && x.style == y.style => {
+                    Some(_)
+                        if self.may_stay.contains(&at)
+                            && x.value == y.value
+                            && x.style == y.style =>
+                    {
                         Ok(())
                     }
                     Some(name) => {

@@ -164,7 +164,11 @@ fn tag_suffix_style_from_config_leaves_the_digest_field_alone() {
     let dir = setup();
     let values = VALUES.replace("helm/", "suffix/");
     let d = dir.path();
-    std::fs::write(d.join(".digestpin.toml"), "[helm]\nstyle = \"tag-suffix\"\n").unwrap();
+    std::fs::write(
+        d.join(".digestpin.toml"),
+        "[helm]\nstyle = \"tag-suffix\"\n",
+    )
+    .unwrap();
     let web = r.digest("suffix/web", "1.0");
     let api = r.digest("suffix/api", "2.0.1");
     std::fs::write(d.join("chart/values.yaml"), &values).unwrap();
@@ -198,7 +202,11 @@ fn values_files_outside_a_chart_are_values_unless_kubernetes_or_compose() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("values-prod.yaml"), VALUES).unwrap();
-    std::fs::write(d.join("values-compose.yaml"), "services:\n  web:\n    image: nginx:1.25\n").unwrap();
+    std::fs::write(
+        d.join("values-compose.yaml"),
+        "services:\n  web:\n    image: nginx:1.25\n",
+    )
+    .unwrap();
     std::fs::write(d.join("other.yaml"), VALUES).unwrap();
     let out = run(d, &["list", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -248,10 +248,10 @@ fn finding(text: &str, tree: &Tree, map: &ImageMap) -> Finding {
     if tag.is_empty() && digest.is_none() {
         return skipped(SkipReason::EmptyTag);
     }
-    let spans_ok = [Some(map.tag), map.digest]
-        .iter()
-        .flatten()
-        .all(|&n| tree.scalar(n).is_some_and(|s| s.span.is_some() && s.style.is_some()));
+    let spans_ok = [Some(map.tag), map.digest].iter().flatten().all(|&n| {
+        tree.scalar(n)
+            .is_some_and(|s| s.span.is_some() && s.style.is_some())
+    });
     match Reference::parse(&reference) {
         Err(err) => skipped(SkipReason::NotAReference(err)),
         Ok(_) if !spans_ok => skipped(SkipReason::Escaped),
@@ -339,10 +339,7 @@ impl Located {
             Some(field) if !self.tag.value.contains('@') && !field.value.is_empty() => {
                 replace(field, digest.to_string())
             }
-            _ => replace(
-                &self.tag,
-                format!("{}@{digest}", bare_tag(&self.tag.value)),
-            ),
+            _ => replace(&self.tag, format!("{}@{digest}", bare_tag(&self.tag.value))),
         }
     }
 
@@ -435,7 +432,10 @@ other:
     fn pins_updates_and_unpins_in_either_form() {
         let quoted = "image:\n  repository: nginx\n  tag: \"1.25\"\n  digest: \"\"\n";
         let pinned = rewrite(quoted, |m| m.pin(D, HelmStyle::Auto));
-        assert_eq!(pinned, quoted.replace("digest: \"\"", &format!("digest: \"{D}\"")));
+        assert_eq!(
+            pinned,
+            quoted.replace("digest: \"\"", &format!("digest: \"{D}\""))
+        );
         assert_eq!(rewrite(&pinned, |m| m.unpin(&pinned).unwrap()), quoted);
         let suffixed = rewrite(quoted, |m| m.pin(D, HelmStyle::TagSuffix));
         assert_eq!(suffixed, quoted.replace("1.25", &format!("1.25@{D}")));
