@@ -635,6 +635,14 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
             Some(Style::Comment) | None => PinStyle::Comment,
         },
         platform: ctx.platform()?,
+        helm: match ctx.config.helm.style {
+            Some(digestpin::config::HelmStyle::TagSuffix) => {
+                digestpin::detect::helm::HelmStyle::TagSuffix
+            }
+            Some(digestpin::config::HelmStyle::Auto) | None => {
+                digestpin::detect::helm::HelmStyle::Auto
+            }
+        },
     };
     let outcome = pin::plan(&files, &resolver, &options);
     let commit = Some((&args.commit, "Pin container images by digest"));

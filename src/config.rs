@@ -22,6 +22,9 @@
 //! deny-latest = true
 //! allow = ["ghcr.io/example/built-here-*"]
 //!
+//! [helm]
+//! style = "auto"               # or "tag-suffix"
+//!
 //! [[custom-resources]]
 //! api-version = "example.com/v1"   # or a group: "example.com"
 //! kind = "Widget"
@@ -79,6 +82,32 @@ pub struct Config {
     /// Which custom-resource paths hold images and which do not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_resources: Option<Vec<ResourceRule>>,
+    /// How Helm image maps are pinned.
+    #[serde(default, skip_serializing_if = "Helm::is_empty")]
+    pub helm: Helm,
+}
+
+/// `[helm]`: how an image map (`repository`, `tag`, `digest`) is pinned.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Helm {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub style: Option<HelmStyle>,
+}
+
+impl Helm {
+    fn is_empty(&self) -> bool {
+        self.style.is_none()
+    }
+}
+
+/// `auto`: fill `digest` where the map has one, else `tag: "1.25@sha256:…"`;
+/// `tag-suffix`: always the latter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HelmStyle {
+    Auto,
+    TagSuffix,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -147,6 +176,9 @@ impl Config {
                 allow: other.policy.allow.or(self.policy.allow),
             },
             custom_resources: other.custom_resources.or(self.custom_resources),
+            helm: Helm {
+                style: other.helm.style.or(self.helm.style),
+            },
         }
     }
 
@@ -187,6 +219,9 @@ impl Config {
             },
             custom_resources: Some(Vec::new()),
             verify_digest: Some(false),
+            helm: Helm {
+                style: Some(HelmStyle::Auto),
+            },
         }
     }
 

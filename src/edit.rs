@@ -330,25 +330,31 @@ pub fn check_rewrite(old: &str, new: &str, changes: &[(String, String)]) -> Resu
         detail: format!("the original does not parse: {e}"),
     })?;
     let mut after = events(new)?;
-    // kustomize `digest` fields added (`("", digest)`) or removed (`(digest, "")`).
+    // kustomize `digest` fields added (`("", digest)`) or removed
+    // (`(digest, "")`): only when the structure changed, since an empty
+    // scalar can also be filled in place (a Helm `digest: ""`).
     let mut before = before;
-    let added: Vec<&str> = changes
-        .iter()
-        .filter(|(o, _)| o.is_empty())
-        .map(|(_, n)| n.as_str())
-        .collect();
-    let removed: Vec<&str> = changes
-        .iter()
-        .filter(|(o, n)| n.is_empty() && !o.is_empty())
-        .map(|(o, _)| o.as_str())
-        .collect();
-    drop_digest_fields(&mut after, &before, &added)?;
-    drop_digest_fields(&mut before, &after, &removed)?;
-    let changes: Vec<(String, String)> = changes
-        .iter()
-        .filter(|(o, n)| !o.is_empty() && !n.is_empty())
-        .cloned()
-        .collect();
+    let changes: Vec<(String, String)> = if before.len() == after.len() {
+        changes.to_vec()
+    } else {
+        let added: Vec<&str> = changes
+            .iter()
+            .filter(|(o, _)| o.is_empty())
+            .map(|(_, n)| n.as_str())
+            .collect();
+        let removed: Vec<&str> = changes
+            .iter()
+            .filter(|(o, n)| n.is_empty() && !o.is_empty())
+            .map(|(o, _)| o.as_str())
+            .collect();
+        drop_digest_fields(&mut after, &before, &added)?;
+        drop_digest_fields(&mut before, &after, &removed)?;
+        changes
+            .iter()
+            .filter(|(o, n)| !o.is_empty() && !n.is_empty())
+            .cloned()
+            .collect()
+    };
     if before.len() != after.len() {
         return Err(EditError::Unintended {
             detail: format!("{} events before, {} after", before.len(), after.len()),

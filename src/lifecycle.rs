@@ -309,6 +309,20 @@ pub fn unpin(files: &[ScannedFile], style: UnpinStyle) -> Outcome {
                 continue;
             }
             let at = Location::of(&file.path, site);
+            if site.kind == FileKind::HelmValues
+                && let Some(map) = crate::detect::helm::locate(&file.text, &site.span)
+                && let Some((mut more, mut made)) = map.unpin(&file.text)
+            {
+                edits.append(&mut more);
+                changes.append(&mut made);
+                let to = site.value.split('@').next().unwrap_or_default().to_string();
+                messages.push(Message::Rewritten {
+                    at,
+                    from: site.value.clone(),
+                    to,
+                });
+                continue;
+            }
             let state = state::state(&file.text, site, reference);
             if site.kind == FileKind::Kustomize && state.is_pinned() {
                 // The `digest` field goes; `newTag` stays as it is.

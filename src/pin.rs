@@ -23,6 +23,8 @@ pub const IGNORE_MARKER: &str = "digestpin:ignore";
 pub struct PinOptions {
     pub style: PinStyle,
     pub platform: Option<Platform>,
+    /// How Helm image maps are pinned.
+    pub helm: detect::helm::HelmStyle,
 }
 
 /// Why a whole file was passed over.
@@ -323,9 +325,18 @@ fn scan_file(path: &Path, rules: &detect::rules::Rules) -> Result<Option<Scanned
     if json && !(text.contains("\"apiVersion\"") && text.contains("\"kind\"")) {
         return Ok(None);
     }
-    let Some((kind, findings)) =
-        detect::scan_path_with(path, &text, rules).map_err(FileError::Yaml)?
-    else {
+    let scanned = if detect::helm::is_chart_values(path) {
+        detect::scan_values(&text)
+    } else if detect::helm::is_values_name(path) {
+        // Values kept apart from their chart, unless Kubernetes or Compose.
+        match detect::scan_path_with(path, &text, rules) {
+            Ok(None) => detect::scan_values(&text),
+            other => other,
+        }
+    } else {
+        detect::scan_path_with(path, &text, rules)
+    };
+    let Some((kind, findings)) = scanned.map_err(FileError::Yaml)? else {
         return Ok(None);
     };
     if json && kind != FileKind::Kubernetes {
@@ -539,6 +550,19 @@ fn plan_file(
     let mut pinned = Vec::new();
     let json = edit::JsonDocuments::new(&file.text);
     for (site, reference, digest) in &pins {
+        if site.kind == FileKind::HelmValues
+            && let Some(map) = detect::helm::locate(&file.text, &site.span)
+        {
+            let (mut more, mut made) = map.pin(digest, options.helm);
+            edits.append(&mut more);
+            changes.append(&mut made);
+            pinned.push(Message::Pinned {
+                at: Location::of(path, site),
+                reference: site.value.clone(),
+                digest: digest.clone(),
+            });
+            continue;
+        }
         let pin_site = PinSite {
             span: site.span.clone(),
             quoted: site.style != ScalarStyle::Plain,

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::detect::{Finding, Site};
+use crate::detect::{FileKind, Finding, Site};
 use crate::edit::Edit;
 use crate::pin::{self, Location, Message, Outcome, ScannedFile};
 use crate::reference::Reference;
@@ -200,6 +200,22 @@ pub fn update(files: &[ScannedFile], resolver: &Resolver) -> Outcome {
                         });
                     }
                 }
+            }
+            Some(Ok(digest))
+                if pin.site.kind == FileKind::HelmValues
+                    && let Some(map) =
+                        crate::detect::helm::locate(&pin.file.text, &pin.site.span) =>
+            {
+                let (mut edits, mut changes) = map.update(&digest);
+                plan.edits.append(&mut edits);
+                plan.changes.append(&mut changes);
+                let value = pin.site.value.clone();
+                let at_sign = value.rfind('@').unwrap_or(value.len());
+                plan.messages.push(Message::Rewritten {
+                    at: pin.at(),
+                    to: format!("{}@{digest}", &value[..at_sign]),
+                    from: value,
+                });
             }
             Some(Ok(digest)) => {
                 let value = pin.site.value.clone();

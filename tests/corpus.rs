@@ -7,7 +7,8 @@
 //! Asserts: no failure and no request outside loopback; every changed line
 //! holds a reference that was found on it; each file parses to the same YAML
 //! events before and after, except image values, which become exactly
-//! `name@<digest the registry reports>` (or `name:tag@…`); a second run
+//! `name@<digest the registry reports>` (or `name:tag@…`); in Helm values the
+//! tag becomes `tag@<digest>` or an empty `digest` gets the digest; a second run
 //! changes nothing. Dockerfiles are compared by the Dockerfile parser: the
 //! same instructions, flags and stage names, and only image words changed, to
 //! `name:tag@<digest>`. In a kustomization, the only change is a `digest:` line
@@ -149,6 +150,12 @@ fn kustomization_pinned(
     pinned
 }
 
+/// Whether a finding is a Helm image map (its site is the tag, its value the
+/// whole reference), not a string `image` in a values file.
+fn is_helm_map(text: &str, site: &digestpin::detect::Site) -> bool {
+    site.kind == FileKind::HelmValues && text[site.span.clone()] != site.value
+}
+
 #[test]
 fn corpus_pins_only_image_values() {
     let Some(corpus) = corpus() else {
@@ -217,6 +224,7 @@ fn corpus_pins_only_image_values() {
 
     let mut changed_files = 0;
     let mut kustomizations = (0, 0);
+    let mut helm_changes = 0;
     for file in &files {
         let old = &file.text;
         let new = String::from_utf8(after[&file.path].clone()).unwrap();
@@ -240,6 +248,30 @@ fn corpus_pins_only_image_values() {
                 }
                 map
             });
+        // Helm image maps: the tag and the digest each pin writes there.
+        let helm: Vec<(usize, String, String)> = file
+            .findings
+            .iter()
+            .filter_map(|f| match f {
+                Finding::Image { site, reference }
+                    if is_helm_map(old, site) && reference.digest().is_none() =>
+                {
+                    let tag = reference.tag().unwrap_or("latest").to_string();
+                    let key = (reference.repository().to_string(), tag.clone());
+                    Some((site.line, tag, digests[&key].clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let helm_line = |o: &str, n: &str| {
+            helm.iter().any(|(_, tag, digest)| {
+                n == o.replacen(tag.as_str(), &format!("{tag}@{digest}"), 1)
+                    || ["\"\"", "''"].iter().any(|q| {
+                        o.trim_start().starts_with("digest:")
+                            && n == o.replacen(q, &format!("{}{digest}{}", &q[..1], &q[..1]), 1)
+                    })
+            })
+        };
         let old_lines: Vec<&str> = old.split('\n').collect();
         let new_lines: Vec<&str> = new.split('\n').collect();
         assert_eq!(
@@ -251,7 +283,7 @@ fn corpus_pins_only_image_values() {
             if o != n {
                 let values = found.get(&(i + 1)).map(Vec::as_slice).unwrap_or_default();
                 assert!(
-                    values.iter().any(|v| o.contains(v)),
+                    values.iter().any(|v| o.contains(v)) || helm_line(o, n),
                     "{name}:{}: changed a line without a found reference: {o}",
                     i + 1
                 );
@@ -276,6 +308,12 @@ fn corpus_pins_only_image_values() {
                 panic!("{name}: {o} became {n}");
             };
             let (ov, nv) = (ov.as_str(), nv.as_str());
+            if helm.iter().any(|(_, tag, digest)| {
+                (ov.is_empty() && nv == digest) || (ov == tag && nv == format!("{tag}@{digest}"))
+            }) {
+                helm_changes += 1;
+                continue;
+            }
             let reference = digestpin::reference::Reference::parse(ov).unwrap();
             let key = (
                 reference.repository().to_string(),
@@ -307,6 +345,17 @@ fn corpus_pins_only_image_values() {
         kustomizations.0 >= 7 && kustomizations.1 >= 5,
         "kustomizations: {kustomizations:?} (found, pinned)"
     );
+    // Every Helm image map found unpinned was pinned, in one value each.
+    let helm_found = files
+        .iter()
+        .flat_map(|file| file.findings.iter().map(|f| (&file.text, f)))
+        .filter(|(text, f)| {
+            matches!(f, Finding::Image { site, reference }
+                if is_helm_map(text, site) && reference.digest().is_none())
+        })
+        .count();
+    assert!(helm_found > 20, "only {helm_found} Helm image maps found");
+    assert_eq!(helm_changes, helm_found);
 
     // A second run has nothing to do.
     let again = run();

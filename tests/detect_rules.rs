@@ -572,6 +572,9 @@ struct Compare<'a> {
     new: &'a Tree,
     /// Old image value start offset → the reference's name.
     images: BTreeMap<usize, String>,
+    /// Image values that may also stay as they are (a Helm tag whose map's
+    /// `digest` is filled instead).
+    may_stay: HashSet<usize>,
     seen: HashSet<(NodeId, NodeId)>,
 }
 
@@ -584,9 +587,17 @@ impl Compare<'_> {
             (Node::Scalar(x), Node::Scalar(y)) => {
                 let at = x.span.as_ref().map_or(x.start, |s| s.start);
                 match self.images.get(&at) {
+                    Some(_)
+                        if self.may_stay.contains(&at)
+                            && x.value == y.value
+                            && x.style == y.style =>
+                    {
+                        Ok(())
+                    }
                     Some(name) => {
+                        // A Helm map's `digest` value gets a bare digest.
                         let pinned = y.value.starts_with(name.as_str())
-                            && y.value.contains("@sha256:")
+                            && (y.value.contains("@sha256:") || name == "sha256:")
                             && y.style == x.style;
                         pinned
                             .then_some(())
@@ -647,6 +658,7 @@ proptest! {
         let options = PinOptions {
             style: if tag_digest { PinStyle::TagDigest } else { PinStyle::Comment },
             platform: None,
+            ..Default::default()
         };
         let outcome = pin::plan_with(std::slice::from_ref(&file), &resolutions(&file), &options);
         for change in &outcome.changes {
@@ -654,17 +666,29 @@ proptest! {
             let new = yaml::parse(&change.updated)
                 .map_err(|e| TestCaseError::fail(format!("pinned text does not parse: {e}\n{}", change.updated)))?;
             prop_assert_eq!(old.documents.len(), new.documents.len());
-            let images = file
-                .findings
-                .iter()
-                .filter_map(|f| match f {
-                    Finding::Image { site, reference } => {
-                        Some((site.span.start, reference.name().to_string()))
+            let mut images: BTreeMap<usize, String> = BTreeMap::new();
+            let mut may_stay = HashSet::new();
+            for finding in &file.findings {
+                let Finding::Image { site, reference } = finding else {
+                    continue;
+                };
+                // A Helm image map: its site is the tag, which may get the
+                // digest as a suffix, or its `digest` may be filled.
+                match detect::helm::locate(&file.text, &site.span) {
+                    Some(map) => {
+                        images.insert(site.span.start, file.text[site.span.clone()].to_string());
+                        if let Some(at) = map.digest_start() {
+                            images.insert(at, "sha256:".to_string());
+                            may_stay.insert(at);
+                            may_stay.insert(site.span.start);
+                        }
                     }
-                    Finding::Skipped { .. } => None,
-                })
-                .collect();
-            let mut compare = Compare { old: &old, new: &new, images, seen: HashSet::new() };
+                    None => {
+                        images.insert(site.span.start, reference.name().to_string());
+                    }
+                }
+            }
+            let mut compare = Compare { old: &old, new: &new, images, may_stay, seen: HashSet::new() };
             for (&a, &b) in old.documents.iter().zip(&new.documents) {
                 compare
                     .node(a, b)
@@ -690,6 +714,7 @@ fn the_tree_comparison_rejects_changes_outside_image_values() {
             old: &old,
             new: &new,
             images,
+            may_stay: HashSet::new(),
             seen: HashSet::new(),
         };
         compare.node(old.documents[0], new.documents[0])

@@ -189,7 +189,7 @@ fn config_show_prints_every_setting_in_both_formats() {
         text(&out.stdout),
         "# no .digestpin.toml found; defaults in force\n\
          include = []\nexclude = []\nstyle = \"comment\"\njobs = 8\ntimeout = 30\nretries = 4\nmirrors = []\nverify-digest = false\ncustom-resources = []\n\
-         \n[policy]\ndeny-latest = false\nallow = []\n"
+         \n[policy]\ndeny-latest = false\nallow = []\n\n[helm]\nstyle = \"auto\"\n"
     );
 
     write(
@@ -214,6 +214,7 @@ fn config_show_prints_every_setting_in_both_formats() {
                 "verify-digest": false,
                 "custom-resources": [],
                 "policy": {"deny-latest": false, "allow": ["ghcr.io/acme/*"]},
+                "helm": {"style": "auto"},
             },
             "sources": [".digestpin.toml"],
         })

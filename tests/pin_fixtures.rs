@@ -8,6 +8,8 @@
 //! An optional `path` file holds the relative path the input is written to
 //! (`.github/workflows/ci.yml`, `kustomization.yaml`: formats chosen by file
 //! name).
+//! A case with a `Chart.yaml` is a Helm chart: its input is pinned as
+//! `values.yaml` beside that `Chart.yaml`.
 
 mod support;
 
@@ -96,8 +98,22 @@ fn fixture_pairs() {
         let relative = std::fs::read_to_string(case.join("path"))
             .map_or_else(|_| format!("input.{ext}"), |p| p.trim().to_string());
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join(&relative);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let chart = std::fs::read(case.join("Chart.yaml")).ok();
+        // Where the input goes in `at`: beside the case's `Chart.yaml`, if
+        // any, else at the case's `path`.
+        let place = |at: &Path| {
+            let file = match &chart {
+                Some(chart) => {
+                    std::fs::create_dir_all(at).unwrap();
+                    std::fs::write(at.join("Chart.yaml"), chart).unwrap();
+                    at.join("values.yaml")
+                }
+                None => at.join(&relative),
+            };
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            file
+        };
+        let file = place(dir.path());
         std::fs::write(&file, &input).unwrap();
         let out = run_pin(registry, &file, &args);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -142,8 +158,7 @@ fn fixture_pairs() {
         assert_eq!(out.status.code(), Some(0), "{name}: unpin failed");
         let round_trip = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
         let direct_dir = tempfile::tempdir().unwrap();
-        let direct = direct_dir.path().join(&relative);
-        std::fs::create_dir_all(direct.parent().unwrap()).unwrap();
+        let direct = place(direct_dir.path());
         std::fs::write(&direct, &input).unwrap();
         let out = support::digestpin()
             .arg("unpin")

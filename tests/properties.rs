@@ -72,6 +72,7 @@ fn pin_text(text: &str, style: PinStyle) -> (String, Vec<std::ops::Range<usize>>
     let options = PinOptions {
         style,
         platform: None,
+        ..Default::default()
     };
     let outcome = pin::plan_with(std::slice::from_ref(&file), &resolutions(&file), &options);
     assert!(!outcome.has_errors(), "{:?}", outcome.messages);

@@ -8,6 +8,7 @@
 
 mod compose;
 pub mod dockerfile;
+pub mod helm;
 mod kubernetes;
 pub mod kustomize;
 pub mod rules;
@@ -32,6 +33,8 @@ pub enum FileKind {
     Workflow,
     /// A kustomization's `images:` (`kustomization.yaml`).
     Kustomize,
+    /// A Helm chart's values, or the values of a `HelmRelease` or Argo CD `Application`.
+    HelmValues,
 }
 
 impl std::fmt::Display for FileKind {
@@ -42,6 +45,7 @@ impl std::fmt::Display for FileKind {
             FileKind::Dockerfile => "Dockerfile",
             FileKind::Workflow => "workflow",
             FileKind::Kustomize => "kustomize",
+            FileKind::HelmValues => "helm-values",
         })
     }
 }
@@ -103,6 +107,8 @@ pub enum SkipReason {
     /// `newTag`).
     #[error("the digest is not in a digest field right after newTag; edit it by hand")]
     DigestElsewhere,
+    #[error("empty tag: the chart's appVersion is used, not guessed")]
+    EmptyTag,
 }
 
 impl SkipReason {
@@ -118,7 +124,8 @@ impl SkipReason {
             | SkipReason::Scratch
             | SkipReason::BuildArgument
             | SkipReason::NoNewTag
-            | SkipReason::DigestElsewhere => None,
+            | SkipReason::DigestElsewhere
+            | SkipReason::EmptyTag => None,
             SkipReason::NotAReference(_) => Some("invalid-reference"),
             SkipReason::Escaped => Some("needs-escape"),
             SkipReason::BlockScalar => Some("block-scalar"),
@@ -186,6 +193,7 @@ pub fn scan_with(
     }
     let mut collector = Collector::new(text, &tree);
     let kind = if let Some(kind) = kubernetes::detect(&tree, rules, &mut collector) {
+        helm::detect_embedded(text, &tree, &mut collector);
         kind
     } else if let Some(kind) = compose::detect(&tree, &mut collector) {
         kind
@@ -215,6 +223,16 @@ pub fn scan_path_with(
         return Ok(kustomize::detect(text, &tree).map(|f| (FileKind::Kustomize, f)));
     }
     scan_with(text, rules)
+}
+
+/// Finds the images of a Helm chart's values file (see [`helm`]). Invalid
+/// YAML is an error; a file naming no image gives no findings.
+pub fn scan_values(text: &str) -> Result<Option<(FileKind, Vec<Finding>)>, DetectError> {
+    let tree = yaml::parse(text)?;
+    let mut collector = Collector::new(text, &tree);
+    helm::detect_values(text, &tree, &mut collector);
+    let kind = FileKind::HelmValues;
+    Ok(Some((kind, collector.finish(kind))))
 }
 
 /// How a candidate that does not parse as a reference is treated.
@@ -288,6 +306,8 @@ struct Collector<'a> {
     /// Bytes at the start of a value that are not the reference
     /// (`docker://` in a workflow step's `uses`).
     prefixes: BTreeMap<NodeId, usize>,
+    /// Findings made whole by a detector (Helm image maps).
+    extra: Vec<Finding>,
 }
 
 impl<'a> Collector<'a> {
@@ -299,6 +319,7 @@ impl<'a> Collector<'a> {
             not_images: BTreeMap::new(),
             platforms: BTreeMap::new(),
             prefixes: BTreeMap::new(),
+            extra: Vec::new(),
         }
     }
 
@@ -361,7 +382,7 @@ impl<'a> Collector<'a> {
     }
 
     fn finish(self, kind: FileKind) -> Vec<Finding> {
-        let mut findings = Vec::new();
+        let mut findings = self.extra.clone();
         for (&node, &(built, strictness)) in &self.found {
             let Some(scalar) = self.tree.scalar(node) else {
                 if let Some((span, text)) = self.template_text(node) {
