@@ -24,6 +24,7 @@ use tokio::sync::Semaphore;
 use url::{Host, Url};
 
 use super::challenge::{self, Challenge};
+use crate::reference::validate_digest;
 use super::credentials::{Credential, DockerConfig, json_problem};
 use super::platform::Platform;
 use super::{
@@ -471,19 +472,7 @@ fn check_manifest(body: &[u8], media_type: &str, url: &Url) -> Result<Manifest, 
 }
 
 fn valid_digest(digest: &str) -> bool {
-    let Some((algorithm, hex)) = digest.split_once(':') else {
-        return false;
-    };
-    let len = match algorithm {
-        "sha256" => 64,
-        "sha384" => 96,
-        "sha512" => 128,
-        _ => return false,
-    };
-    hex.len() == len
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    validate_digest(digest).is_ok()
 }
 
 impl Inner {

@@ -121,7 +121,15 @@ impl FromStr for Mirror {
     }
 }
 
-/// Settings of a [`Resolver`].
+/// Default of [`ResolverOptions::jobs`]: concurrent requests per endpoint.
+/// The one place this default is written; the CLI and config read it.
+pub const DEFAULT_JOBS: usize = 8;
+/// Default of [`ResolverOptions::timeout`]: the timeout of one request.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`ResolverOptions::retries`]: retries of one request.
+pub const DEFAULT_RETRIES: u32 = 4;
+
+/// Settings of a [`Resolver`]; [`Default`] gives the `DEFAULT_*` values.
 #[derive(Debug, Clone)]
 pub struct ResolverOptions {
     pub mirrors: Vec<Mirror>,
@@ -147,9 +155,9 @@ impl Default for ResolverOptions {
         Self {
             mirrors: Vec::new(),
             ca_file: None,
-            jobs: 8,
-            timeout: Duration::from_secs(30),
-            retries: 4,
+            jobs: DEFAULT_JOBS,
+            timeout: DEFAULT_TIMEOUT,
+            retries: DEFAULT_RETRIES,
             docker_config_dir: None,
             loopback_only: false,
             verify_digest: false,
