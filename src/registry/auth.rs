@@ -332,20 +332,7 @@ impl Session {
         if !response.status().is_success() {
             return Err(status_error(response.status(), &token_url));
         }
-        let body = read_body(response, &token_url, SMALL_MAX, "token answer").await?;
-        let token: Token =
-            serde_json::from_slice(&body).map_err(|e| ResolveError::InvalidResponse {
-                url: redact_url(&token_url),
-                reason: format!("the token answer {}", json_problem(&e)),
-            })?;
-        let token = token
-            .token
-            .or(token.access_token)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ResolveError::InvalidResponse {
-                url: redact_url(&token_url),
-                reason: "no token in the answer".into(),
-            })?;
+        let token = read_token(response, &token_url).await?;
         Ok(Some(format!("Bearer {token}")))
     }
 
@@ -379,6 +366,25 @@ impl Session {
             }
         }
     }
+}
+
+/// The token of a token server's answer (`token`, or OAuth2's `access_token`).
+async fn read_token(response: Response, token_url: &Url) -> Result<String, ResolveError> {
+    let body = read_body(response, token_url, SMALL_MAX, "token answer").await?;
+    let token: Token =
+        serde_json::from_slice(&body).map_err(|e| ResolveError::InvalidResponse {
+            url: redact_url(token_url),
+            reason: format!("the token answer {}", json_problem(&e)),
+        })?;
+    let token = token
+        .token
+        .or(token.access_token)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ResolveError::InvalidResponse {
+            url: redact_url(token_url),
+            reason: "no token in the answer".into(),
+        })?;
+    Ok(token)
 }
 
 #[cfg(test)]

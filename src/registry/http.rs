@@ -154,6 +154,36 @@ impl Http {
         self.send_form(method, url, auth, accept, None).await
     }
 
+    /// One attempt of [`Http::send_form`], holding a permit of the
+    /// endpoint's limit while it waits for the answer's headers.
+    async fn send_once(
+        &self,
+        limit: &Semaphore,
+        method: Method,
+        url: &Url,
+        auth: Option<&str>,
+        accept: Option<&str>,
+        form: Option<&str>,
+    ) -> Result<reqwest::Result<Response>, ResolveError> {
+        let _permit = limit
+            .acquire()
+            .await
+            .map_err(|_| ResolveError::NotAttempted)?;
+        let mut request = self.client.request(method, url.clone());
+        if let Some(accept) = accept {
+            request = request.header(ACCEPT, accept);
+        }
+        if let Some(auth) = auth {
+            request = request.header(AUTHORIZATION, auth);
+        }
+        if let Some(form) = form {
+            request = request
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form.to_string());
+        }
+        Ok(request.send().await)
+    }
+
     /// [`Http::send`] with an optional `application/x-www-form-urlencoded` body.
     pub(super) async fn send_form(
         &self,
@@ -181,25 +211,9 @@ impl Http {
             if let Some(error) = down {
                 return Err(error);
             }
-            let result = {
-                let _permit = limit
-                    .acquire()
-                    .await
-                    .map_err(|_| ResolveError::NotAttempted)?;
-                let mut request = self.client.request(method.clone(), url.clone());
-                if let Some(accept) = accept {
-                    request = request.header(ACCEPT, accept);
-                }
-                if let Some(auth) = auth {
-                    request = request.header(AUTHORIZATION, auth);
-                }
-                if let Some(form) = form {
-                    request = request
-                        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                        .body(form.to_string());
-                }
-                request.send().await
-            };
+            let result = self
+                .send_once(&limit, method.clone(), url, auth, accept, form)
+                .await?;
             let retry = attempt < self.retries;
             attempt += 1;
             match result {
@@ -422,30 +436,16 @@ mod tests {
 
     #[test]
     fn endpoints_follow_docker() {
-        assert_eq!(
-            registry_base("docker.io").unwrap().as_str(),
-            "https://registry-1.docker.io/"
-        );
-        assert_eq!(
-            registry_base("localhost:5000").unwrap().as_str(),
-            "http://localhost:5000/"
-        );
-        assert_eq!(
-            registry_base("127.0.0.2:5000").unwrap().as_str(),
-            "http://127.0.0.2:5000/"
-        );
-        assert_eq!(
-            registry_base("[::1]:5000").unwrap().as_str(),
-            "http://[::1]:5000/"
-        );
-        assert_eq!(
-            registry_base("10.42.0.1:30000").unwrap().as_str(),
-            "https://10.42.0.1:30000/"
-        );
-        assert_eq!(
-            registry_base("ghcr.io").unwrap().as_str(),
-            "https://ghcr.io/"
-        );
+        for (registry, base) in [
+            ("docker.io", "https://registry-1.docker.io/"),
+            ("localhost:5000", "http://localhost:5000/"),
+            ("127.0.0.2:5000", "http://127.0.0.2:5000/"),
+            ("[::1]:5000", "http://[::1]:5000/"),
+            ("10.42.0.1:30000", "https://10.42.0.1:30000/"),
+            ("ghcr.io", "https://ghcr.io/"),
+        ] {
+            assert_eq!(registry_base(registry).unwrap().as_str(), base);
+        }
     }
 
     #[test]
