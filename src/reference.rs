@@ -319,8 +319,10 @@ fn is_tag(s: &str) -> bool {
         && b.iter().all(|c| word(*c) || *c == b'.' || *c == b'-')
 }
 
-/// `algorithm ":" hex`, with a registered algorithm and the right length.
-fn validate_digest(s: &str) -> Result<(), ReferenceError> {
+/// `algorithm ":" hex`, with a registered algorithm (sha256, sha384,
+/// sha512), the right length and lowercase hex: the one digest check, used
+/// by reference parsing and by the registry client for digests it receives.
+pub fn validate_digest(s: &str) -> Result<(), ReferenceError> {
     let invalid = || ReferenceError::InvalidDigest(s.to_string());
     let (algorithm, hex) = s.split_once(':').ok_or_else(invalid)?;
     // algorithm := component (separator component)*; component := [a-z0-9]+ ; separator := [+._-]

@@ -257,6 +257,20 @@ impl DockerConfig {
 /// Runs `docker-credential-<name> get`. "Not found" is `Ok(None)`. The
 /// helper gets `timeout` to answer, then is killed. Its answer and its
 /// standard error are never quoted in an error: they may hold the secret.
+/// Reads up to 1 MiB of a child's pipe on a thread of its own; the
+/// receiver gets the bytes when the pipe closes.
+fn read_pipe(pipe: Option<Box<dyn std::io::Read + Send>>) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    if let Some(mut pipe) = pipe {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let _ = pipe.by_ref().take(1 << 20).read_to_end(&mut out);
+            let _ = tx.send(out);
+        });
+    }
+    rx
+}
+
 fn run_helper(
     name: &str,
     server: &str,
@@ -283,19 +297,8 @@ fn run_helper(
     // Read both pipes on their own threads so a chatty helper cannot block
     // on a full pipe; a helper that hangs is killed at the deadline and the
     // readers, left to finish when its pipes close, are not waited for.
-    let reader = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        if let Some(mut pipe) = pipe {
-            std::thread::spawn(move || {
-                let mut out = Vec::new();
-                let _ = pipe.by_ref().take(1 << 20).read_to_end(&mut out);
-                let _ = tx.send(out);
-            });
-        }
-        rx
-    };
-    let stdout = reader(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = reader(child.stderr.take().map(|p| Box::new(p) as _));
+    let stdout = read_pipe(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = read_pipe(child.stderr.take().map(|p| Box::new(p) as _));
     let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {

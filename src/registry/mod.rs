@@ -6,13 +6,18 @@
 //! and retries on connection errors, 5xx and 429. Every key gets its own
 //! result: one failure never stops the others.
 //!
-//! The submodules: [`client`] speaks HTTP (endpoints, mirrors, auth, retries),
-//! [`credentials`] reads Docker's configuration, [`challenge`] parses
-//! `WWW-Authenticate`, [`platform`] matches index entries.
+//! The submodules, each using only those after it: [`client`] holds the
+//! [`Resolver`] and its batches; [`manifest`] the media types, manifest
+//! checks, platform choice and lookups of digests; [`auth`] challenges,
+//! tokens and credentials; [`http`] endpoints, mirrors, the loopback rule,
+//! retries and body limits; [`credentials`] reads Docker's configuration,
+//! [`platform`] parses and matches platforms.
 
-mod challenge;
+mod auth;
 mod client;
 mod credentials;
+mod http;
+mod manifest;
 mod platform;
 
 use std::path::PathBuf;
@@ -21,13 +26,8 @@ use std::time::Duration;
 
 pub use client::{Progress, Resolver};
 pub use credentials::{Credential, DockerConfig};
+pub use manifest::{MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST};
 pub use platform::{Platform, PlatformError};
-
-/// Media types a manifest request accepts.
-pub const MEDIA_OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-pub const MEDIA_OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const MEDIA_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-pub const MEDIA_DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 
 /// `HOST=URL`: resolve references of registry HOST at URL; HOST `*` maps every
 /// registry that has no mapping of its own.
@@ -121,7 +121,15 @@ impl FromStr for Mirror {
     }
 }
 
-/// Settings of a [`Resolver`].
+/// Default of [`ResolverOptions::jobs`]: concurrent requests per endpoint.
+/// The one place this default is written; the CLI and config read it.
+pub const DEFAULT_JOBS: usize = 8;
+/// Default of [`ResolverOptions::timeout`]: the timeout of one request.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`ResolverOptions::retries`]: retries of one request.
+pub const DEFAULT_RETRIES: u32 = 4;
+
+/// Settings of a [`Resolver`]; [`Default`] gives the `DEFAULT_*` values.
 #[derive(Debug, Clone)]
 pub struct ResolverOptions {
     pub mirrors: Vec<Mirror>,
@@ -147,9 +155,9 @@ impl Default for ResolverOptions {
         Self {
             mirrors: Vec::new(),
             ca_file: None,
-            jobs: 8,
-            timeout: Duration::from_secs(30),
-            retries: 4,
+            jobs: DEFAULT_JOBS,
+            timeout: DEFAULT_TIMEOUT,
+            retries: DEFAULT_RETRIES,
             docker_config_dir: None,
             loopback_only: false,
             verify_digest: false,
