@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use digestpin::commit::Committer;
 use digestpin::config::{self, Config, Style};
 use digestpin::edit::PinStyle;
+use digestpin::job::{JobKind, Mode};
 use digestpin::lifecycle;
 use digestpin::pin::{self, PinOptions};
 use digestpin::reference::Reference;
@@ -61,17 +62,6 @@ impl From<Status> for ExitCode {
     fn from(status: Status) -> Self {
         ExitCode::from(status.code())
     }
-}
-
-/// What a rewriting command does with the new text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Write the files.
-    Write,
-    /// Print a unified diff, write nothing.
-    Diff,
-    /// Write nothing; exit 1 if anything would change.
-    Check,
 }
 
 #[derive(Debug, Parser)]
@@ -325,7 +315,7 @@ struct Context {
 }
 
 impl Context {
-    fn new(global: &Global, flags: Config, mode: Mode, job: &'static str) -> anyhow::Result<Self> {
+    fn new(global: &Global, flags: Config, mode: Mode, job: JobKind) -> anyhow::Result<Self> {
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
         let (files, _) = Config::discover(&cwd, global.config.as_deref())?;
         Ok(Self {
@@ -626,7 +616,7 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
         StyleArg::Comment => Style::Comment,
         StyleArg::TagDigest => Style::TagDigest,
     });
-    let mut ctx = Context::new(global, flags, mode, "pin")?;
+    let mut ctx = Context::new(global, flags, mode, JobKind::Pin)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
     let options = PinOptions {
@@ -654,7 +644,7 @@ fn run_check(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
     let mut flags = args.paths.layer();
     flags.policy.deny_latest = args.deny_latest.then_some(true);
     flags.policy.allow = (!args.allow.is_empty()).then(|| args.allow.clone());
-    let mut ctx = Context::new(global, flags, Mode::Check, "check")?;
+    let mut ctx = Context::new(global, flags, Mode::Check, JobKind::Check)?;
     let checker = lifecycle::Checker::new(&lifecycle::Policy {
         deny_latest: ctx.config.policy.deny_latest.unwrap_or(false),
         allow: ctx.config.policy.allow.clone().unwrap_or_default(),
@@ -670,7 +660,7 @@ fn run_check(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
 fn run_update(global: &Global, args: &UpdateArgs) -> anyhow::Result<Status> {
     let mode = args.rewrite.mode();
     let flags = args.paths.layer().merged(args.registry.layer());
-    let mut ctx = Context::new(global, flags, mode, "update")?;
+    let mut ctx = Context::new(global, flags, mode, JobKind::Update)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
     let outcome = refresh::update(&files, &resolver);
@@ -681,7 +671,7 @@ fn run_update(global: &Global, args: &UpdateArgs) -> anyhow::Result<Status> {
 
 fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
     let flags = args.paths.layer().merged(args.registry.layer());
-    let mut ctx = Context::new(global, flags, Mode::Check, "verify")?;
+    let mut ctx = Context::new(global, flags, Mode::Check, JobKind::Verify)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
     let (checked, findings) = refresh::verify(&files, &resolver);
@@ -701,7 +691,7 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
         StyleArg::Comment => Style::Comment,
         StyleArg::TagDigest => Style::TagDigest,
     });
-    let mut ctx = Context::new(global, flags, mode, "unpin")?;
+    let mut ctx = Context::new(global, flags, mode, JobKind::Unpin)?;
     let style = match (args.all, ctx.config.style) {
         (true, _) => lifecycle::UnpinStyle::All,
         (false, Some(Style::TagDigest)) => lifecycle::UnpinStyle::TagDigest,
@@ -714,7 +704,7 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
 }
 
 fn run_list(global: &Global, args: &ListArgs) -> anyhow::Result<Status> {
-    let mut ctx = Context::new(global, args.paths.layer(), Mode::Check, "list")?;
+    let mut ctx = Context::new(global, args.paths.layer(), Mode::Check, JobKind::List)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let entries = lifecycle::list(&files);
     if global.format == Format::Markdown {
@@ -774,7 +764,7 @@ fn display(path: &Path, cwd: &Path) -> String {
 }
 
 fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
-    let mut ctx = Context::new(global, args.registry.layer(), Mode::Check, "resolve")?;
+    let mut ctx = Context::new(global, args.registry.layer(), Mode::Check, JobKind::Resolve)?;
     let platform = ctx.platform()?;
     let mut parsed = Vec::new();
     let mut errors = Vec::new();
@@ -816,4 +806,16 @@ fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
     ctx.report.resolved(&lines, platform.as_deref());
     let failed = lines.iter().any(|(_, r)| r.is_err());
     done(&mut ctx, Status::of(failed, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::Args;
+
+    #[test]
+    fn flags_are_consistent() {
+        Args::command().debug_assert();
+    }
 }

@@ -9,6 +9,7 @@ pub mod commit;
 pub mod config;
 pub mod detect;
 pub mod edit;
+pub mod job;
 pub mod kustomize;
 pub mod lifecycle;
 pub mod pin;

@@ -17,7 +17,7 @@ use digestpin::pin::{FileChange, Location, Message, Summary};
 use digestpin::refresh::{Problem as VerifyProblem, Verified};
 use digestpin::walk::WalkError;
 
-use crate::cli::Mode;
+use digestpin::job::{JobKind, Mode};
 
 /// The output format, `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -110,8 +110,8 @@ impl Record {
 /// Collects and prints records.
 pub struct Report {
     mode: Mode,
-    /// What the job does: "pin", "unpin", "update", "check", "verify", "list".
-    job: &'static str,
+    /// The command being run.
+    job: JobKind,
     format: Format,
     color: bool,
     /// Paths in diffs are relative to this directory (the repository's top).
@@ -126,7 +126,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(mode: Mode, job: &'static str, format: Format) -> Self {
+    pub fn new(mode: Mode, job: JobKind, format: Format) -> Self {
         let format = if format == Format::Markdown {
             Format::Human
         } else {
@@ -220,8 +220,8 @@ impl Report {
 
     fn verb(&self) -> &'static str {
         match (self.mode, self.job) {
-            (Mode::Write, "pin") => "pinned",
-            (_, "pin") => "would pin",
+            (Mode::Write, JobKind::Pin) => "pinned",
+            (_, JobKind::Pin) => "would pin",
             (Mode::Write, _) => "rewrote",
             _ => "would rewrite",
         }
@@ -521,14 +521,14 @@ impl Report {
             return;
         }
         let action = match (self.mode, self.job) {
-            (Mode::Write, "pin") => "pinned",
-            (Mode::Write, "unpin") => "unpinned",
+            (Mode::Write, JobKind::Pin) => "pinned",
+            (Mode::Write, JobKind::Unpin) => "unpinned",
             (Mode::Write, _) => "updated",
-            (_, "pin") => "to pin",
-            (_, "unpin") => "to unpin",
+            (_, JobKind::Pin) => "to pin",
+            (_, JobKind::Unpin) => "to unpin",
             _ => "to update",
         };
-        let kept = if self.job == "update" {
+        let kept = if self.job == JobKind::Update {
             "up to date"
         } else {
             "already pinned"
@@ -590,8 +590,8 @@ impl Report {
         let out = match self.format {
             Format::Json => serde_json::to_string_pretty(&serde_json::json!({
                 "version": 1,
-                "command": self.job,
-                "mode": match self.mode { Mode::Write => "write", Mode::Diff => "diff", Mode::Check => "check" },
+                "command": self.job.name(),
+                "mode": self.mode.name(),
                 "records": self.records,
                 "changed_files": self.changed,
                 "summary": self.summary,
