@@ -7,7 +7,9 @@
 //! set; `json` and `sarif` print one document at the end; `github` prints
 //! workflow annotations.
 
-mod machine;
+mod github;
+mod json;
+mod sarif;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -117,7 +119,7 @@ pub struct Report {
     /// Paths in diffs are relative to this directory (the repository's top).
     root: PathBuf,
     records: Vec<Record>,
-    summary: Option<serde_json::Value>,
+    summary: Option<json::Summary>,
     changed: Vec<String>,
     /// The unified diff (`--diff`), for the JSON document.
     diff: Option<String>,
@@ -192,7 +194,7 @@ impl Report {
                 let stdout = std::io::stdout();
                 let mut out = stdout.lock();
                 for r in batch.iter().filter(|r| r.level != Level::Note) {
-                    let _ = writeln!(out, "{}", machine::annotation(r));
+                    let _ = writeln!(out, "{}", github::annotation(r));
                 }
             }
             Format::Json | Format::Sarif => {}
@@ -340,7 +342,9 @@ impl Report {
         if !violations.is_empty() && self.format == Format::Human {
             eprintln!("{}", check_summary(violations));
         }
-        self.summary = Some(serde_json::json!({ "violations": violations.len() }));
+        self.summary = Some(json::Summary::Check {
+            violations: violations.len(),
+        });
     }
 
     /// `verify`: one line per finding (standard output in human form).
@@ -379,7 +383,10 @@ impl Report {
                 count(findings.len(), "finding", "findings")
             );
         }
-        self.summary = Some(serde_json::json!({ "pins": checked, "findings": findings.len() }));
+        self.summary = Some(json::Summary::Verify {
+            pins: checked,
+            findings: findings.len(),
+        });
     }
 
     /// `list`: one tab-separated line per reference.
@@ -474,7 +481,7 @@ impl Report {
             // In the github format the diff goes to the log GitHub reads
             // workflow commands from: a file name must not start one.
             let name = if self.format == Format::Github {
-                machine::escape(&name, machine::Escape::Data)
+                github::escape(&name, github::Escape::Data)
             } else {
                 name
             };
@@ -506,17 +513,17 @@ impl Report {
 
     pub fn summary(&mut self, summary: &Summary, changes: &[FileChange]) {
         self.changed = changes.iter().map(|c| self.relative(&c.path)).collect();
-        self.summary = Some(serde_json::json!({
-            "files": summary.files,
-            "references": summary.found,
-            "changed": summary.pinned,
-            "already_pinned": summary.already_pinned,
-            "skipped": summary.skipped,
-            "failed": summary.failed,
-            "file_errors": summary.file_errors,
-            "changed_files": changes.len(),
-            "held_back": summary.held_back,
-        }));
+        self.summary = Some(json::Summary::Rewrite {
+            files: summary.files,
+            references: summary.found,
+            changed: summary.pinned,
+            already_pinned: summary.already_pinned,
+            skipped: summary.skipped,
+            failed: summary.failed,
+            file_errors: summary.file_errors,
+            changed_files: changes.len(),
+            held_back: summary.held_back,
+        });
         if self.format != Format::Human && self.format != Format::Github {
             return;
         }
@@ -588,21 +595,23 @@ impl Report {
     /// Prints the machine-readable document, if the format has one.
     pub fn finish(&mut self, exit_code: u8) {
         let out = match self.format {
-            Format::Json => serde_json::to_string_pretty(&serde_json::json!({
-                "version": 1,
-                "command": self.job.name(),
-                "mode": self.mode.name(),
-                "records": self.records,
-                "changed_files": self.changed,
-                "summary": self.summary,
-                "diff": self.diff,
-                "exit_code": exit_code,
-            })),
-            Format::Sarif => serde_json::to_string_pretty(&machine::sarif(&self.records)),
+            Format::Json => json::render(&json::Document {
+                version: 1,
+                command: self.job.name(),
+                mode: self.mode.name(),
+                records: &self.records,
+                changed_files: &self.changed,
+                summary: self.summary.as_ref(),
+                diff: self.diff.as_deref(),
+                exit_code,
+            }),
+            Format::Sarif => {
+                serde_json::to_string_pretty(&sarif::sarif(&self.records)).map(|text| text + "\n")
+            }
             Format::Human | Format::Github | Format::Markdown => return,
         };
         if let Ok(text) = out {
-            print_stdout(&format!("{text}\n"));
+            print_stdout(&text);
         }
     }
 
@@ -610,7 +619,7 @@ impl Report {
     /// since GitHub reads workflow commands from every line of the log.
     fn note(&self, line: &str) {
         let line = if self.format == Format::Github {
-            machine::escape(line, machine::Escape::Data)
+            github::escape(line, github::Escape::Data)
         } else {
             printable(line)
         };
@@ -656,10 +665,10 @@ impl Report {
             self.emit(batch);
         }
         let failed = results.iter().filter(|(_, r)| r.is_err()).count();
-        self.summary = Some(serde_json::json!({
-            "references": results.len(),
-            "failed": failed,
-        }));
+        self.summary = Some(json::Summary::Resolve {
+            references: results.len(),
+            failed,
+        });
     }
 
     fn relative(&self, path: &Path) -> String {
