@@ -8,7 +8,9 @@
 //! workflow annotations.
 
 mod github;
+mod human;
 mod json;
+mod markdown;
 mod sarif;
 
 use std::io::{IsTerminal as _, Write as _};
@@ -155,14 +157,6 @@ impl Report {
         self.format == Format::Human
     }
 
-    fn paint(&self, text: &str, code: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-
     /// Prints (human) or keeps (machine formats) a batch of records.
     fn emit(&mut self, mut batch: Vec<Record>) {
         self.normalise(&mut batch);
@@ -171,22 +165,11 @@ impl Report {
             Format::Human | Format::Markdown => {
                 let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
                 for r in &batch {
-                    let location = match (&r.path, r.line, r.column) {
-                        (Some(p), Some(l), Some(c)) => format!("{}:{l}:{c}: ", printable(p)),
-                        (Some(p), _, _) => format!("{}: ", printable(p)),
-                        _ => String::new(),
-                    };
-                    let message = match r.level {
-                        Level::Error if !r.stdout => {
-                            format!("{} {}", self.paint("error:", "1;31"), printable(&r.message))
-                        }
-                        Level::Warning if !r.stdout => self.paint(&printable(&r.message), "33"),
-                        _ => printable(&r.message),
-                    };
+                    let line = human::record_line(r, self.color);
                     let _ = if r.stdout {
-                        writeln!(stdout.lock(), "{location}{message}")
+                        writeln!(stdout.lock(), "{line}")
                     } else {
-                        writeln!(stderr.lock(), "{location}{message}")
+                        writeln!(stderr.lock(), "{line}")
                     };
                 }
             }
@@ -221,12 +204,7 @@ impl Report {
     }
 
     fn verb(&self) -> &'static str {
-        match (self.mode, self.job) {
-            (Mode::Write, JobKind::Pin) => "pinned",
-            (_, JobKind::Pin) => "would pin",
-            (Mode::Write, _) => "rewrote",
-            _ => "would rewrite",
-        }
+        human::verb(self.mode, self.job)
     }
 
     pub fn messages(&mut self, messages: &[Message]) {
@@ -340,7 +318,7 @@ impl Report {
             .collect();
         self.emit(batch);
         if !violations.is_empty() && self.format == Format::Human {
-            eprintln!("{}", check_summary(violations));
+            eprintln!("{}", human::check_summary(violations));
         }
         self.summary = Some(json::Summary::Check {
             violations: violations.len(),
@@ -377,11 +355,7 @@ impl Report {
             .collect();
         self.emit(batch);
         if self.format == Format::Human {
-            eprintln!(
-                "{} verified, {}",
-                count(checked, "pin", "pins"),
-                count(findings.len(), "finding", "findings")
-            );
+            eprintln!("{}", human::verify_summary(checked, findings.len()));
         }
         self.summary = Some(json::Summary::Verify {
             pins: checked,
@@ -408,9 +382,9 @@ impl Report {
                         "{}\t{}\t{}\t{}\t{}",
                         e.kind,
                         e.state,
-                        printable(e.name.as_deref().unwrap_or(&e.value)),
-                        printable(e.tag.as_deref().unwrap_or("-")),
-                        printable(e.digest.as_deref().unwrap_or("-")),
+                        human::printable(e.name.as_deref().unwrap_or(&e.value)),
+                        human::printable(e.tag.as_deref().unwrap_or("-")),
+                        human::printable(e.digest.as_deref().unwrap_or("-")),
                     ),
                 )
             })
@@ -422,14 +396,7 @@ impl Report {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             for r in &batch {
-                let _ = writeln!(
-                    out,
-                    "{}:{}:{}\t{}",
-                    printable(r.path.as_deref().unwrap_or_default()),
-                    r.line.unwrap_or_default(),
-                    r.column.unwrap_or_default(),
-                    r.message
-                );
+                let _ = writeln!(out, "{}", human::list_line(r));
             }
             self.records.extend(batch);
         } else {
@@ -439,8 +406,7 @@ impl Report {
 
     /// `list --format markdown`: image, tag, digest and where each is used.
     pub fn list_markdown(&mut self, entries: &[Entry]) {
-        let mut rows: std::collections::BTreeMap<(String, String, String), Vec<String>> =
-            std::collections::BTreeMap::new();
+        let mut rows = markdown::Rows::new();
         for e in entries {
             let Some(name) = &e.name else { continue };
             let key = (
@@ -454,22 +420,7 @@ impl Report {
                 e.at.line
             ));
         }
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        let _ = writeln!(out, "| Image | Tag | Digest | Used in |");
-        let _ = writeln!(out, "| --- | --- | --- | --- |");
-        for ((name, tag, digest), places) in rows {
-            let digest = if digest.starts_with("sha") {
-                format!("`{digest}`")
-            } else {
-                digest
-            };
-            let _ = writeln!(
-                out,
-                "| `{name}` | {tag} | {digest} | {} |",
-                places.join(", ")
-            );
-        }
+        print_stdout(&markdown::table(&rows));
     }
 
     /// Prints the unified diff of every change to standard output (human and
@@ -527,68 +478,10 @@ impl Report {
         if self.format != Format::Human && self.format != Format::Github {
             return;
         }
-        let action = match (self.mode, self.job) {
-            (Mode::Write, JobKind::Pin) => "pinned",
-            (Mode::Write, JobKind::Unpin) => "unpinned",
-            (Mode::Write, _) => "updated",
-            (_, JobKind::Pin) => "to pin",
-            (_, JobKind::Unpin) => "to unpin",
-            _ => "to update",
-        };
-        let kept = if self.job == JobKind::Update {
-            "up to date"
-        } else {
-            "already pinned"
-        };
-        let mut line = format!(
-            "{} in {}: {} {action}, {} {kept}, {} skipped, {} failed",
-            count(summary.found, "reference", "references"),
-            count(summary.files, "file", "files"),
-            summary.pinned,
-            summary.already_pinned,
-            summary.skipped,
-            summary.failed
-        );
-        if summary.held_back > 0 {
-            line.push_str(&format!(
-                ", {} held back in files with a failure",
-                summary.held_back
-            ));
-        }
-        if summary.file_errors > 0 {
-            line.push_str(&format!(
-                ", {} with errors",
-                count(summary.file_errors, "file", "files")
-            ));
-        }
-        if !changes.is_empty() {
-            let verb = if self.mode == Mode::Write {
-                "changed"
-            } else {
-                "would change"
-            };
-            line.push_str(&format!(
-                "; {} {verb}",
-                count(changes.len(), "file", "files")
-            ));
-        }
+        let line = human::rewrite_summary(self.mode, self.job, summary, changes.len());
         self.note(&line);
-        if self.failures.values().map(Vec::len).sum::<usize>() > 1 {
-            self.note("failed references by reason:");
-            for (kind, places) in &self.failures {
-                let shown: Vec<&str> = places.iter().take(5).map(String::as_str).collect();
-                let more = places.len().saturating_sub(shown.len());
-                let more = if more > 0 {
-                    format!(", and {more} more")
-                } else {
-                    String::new()
-                };
-                self.note(&format!(
-                    "  {kind}: {} ({}{more})",
-                    places.len(),
-                    shown.join(", ")
-                ));
-            }
+        for line in human::failures_by_reason(&self.failures) {
+            self.note(&line);
         }
     }
 
@@ -621,7 +514,7 @@ impl Report {
         let line = if self.format == Format::Github {
             github::escape(line, github::Escape::Data)
         } else {
-            printable(line)
+            human::printable(line)
         };
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
@@ -635,7 +528,7 @@ impl Report {
         if self.format == Format::Human {
             for (text, result) in results {
                 match result {
-                    Ok(digest) => print_stdout(&format!("{} {digest}\n", printable(text))),
+                    Ok(digest) => print_stdout(&format!("{} {digest}\n", human::printable(text))),
                     Err(err) => self.note(&format!("{text} error: {err}")),
                 }
             }
@@ -717,60 +610,4 @@ pub fn print_stdout(text: &str) {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-}
-
-/// `1 reference`, `2 references`.
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// The closing line of `check`: references counted once each, however many
-/// rules they break.
-fn check_summary(violations: &[Violation]) -> String {
-    use digestpin::lifecycle::Problem;
-    let places = |problem: Option<&Problem>| {
-        violations
-            .iter()
-            .filter(|v| problem.is_none_or(|p| &v.problem == p))
-            .map(|v| (&v.at.path, v.at.line, v.at.column))
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-    };
-    let (all, unpinned, latest) = (
-        places(None),
-        places(Some(&Problem::NotPinned)),
-        places(Some(&Problem::Latest)),
-    );
-    if latest == 0 {
-        let verb = if all == 1 { "needs" } else { "need" };
-        format!(
-            "{} {verb} pinning; run `digestpin pin` on these files",
-            count(all, "reference", "references")
-        )
-    } else {
-        let verb = if all == 1 { "fails" } else { "fail" };
-        format!(
-            "{} {verb} the check: {unpinned} not pinned, {latest} using the `latest` tag",
-            count(all, "reference", "references")
-        )
-    }
-}
-
-/// A value shown on one line: line breaks, tabs and other control
-/// characters are written as escapes (`\n`, `\t`, `\u{1b}`).
-fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out
 }
