@@ -195,10 +195,7 @@ impl Context {
             {
                 let subject = args.commit_message.as_deref().unwrap_or(subject);
                 let oid = committer.commit(&changed, &format!("{subject}\n\n{body}"))?;
-                if self.report.is_human() {
-                    let files = if changed.len() == 1 { "file" } else { "files" };
-                    eprintln!("committed {} {files} as {oid}", changed.len());
-                }
+                self.report.committed(changed.len(), &oid.to_string());
             }
         }
         self.report.messages(&messages);

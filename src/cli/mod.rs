@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use digestpin::config::{self, Config, Style};
+use digestpin::config::{Config, Style};
 use digestpin::edit::PinStyle;
 use digestpin::job::{JobKind, Mode};
 use digestpin::lifecycle;
@@ -28,7 +28,7 @@ use args::{
 };
 use context::Context;
 
-use crate::report::{Format, print_stdout};
+use crate::report::{Format, Report};
 
 /// The process's exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,27 +238,9 @@ fn run_config(global: &Global, args: &ConfigArgs) -> anyhow::Result<Status> {
     }
     // Every setting, the defaults included, under what the files say.
     let settings = Config::defaults().merged(config);
-    if global.format == Format::Json {
-        let document = serde_json::json!({
-            "settings": settings,
-            "sources": sources.iter().map(|s| display(s, &cwd)).collect::<Vec<_>>(),
-        });
-        let text = serde_json::to_string_pretty(&document)?;
-        print_stdout(&format!("{text}\n"));
-        return Ok(Status::Ok);
-    }
-    let mut text = String::new();
-    if sources.is_empty() {
-        text.push_str(&format!(
-            "# no {} found; defaults in force\n",
-            config::FILE_NAME
-        ));
-    }
-    for source in &sources {
-        text.push_str(&format!("# from {}\n", display(source, &cwd)));
-    }
-    text.push_str(&settings.to_toml());
-    print_stdout(&text);
+    let sources: Vec<String> = sources.iter().map(|s| display(s, &cwd)).collect();
+    let report = Report::new(Mode::Check, JobKind::Config, global.format);
+    report.settings(&settings, &sources)?;
     Ok(Status::Ok)
 }
 

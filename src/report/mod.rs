@@ -21,6 +21,7 @@ use digestpin::pin::{FileChange, Location, Message, Summary};
 use digestpin::refresh::{Problem as VerifyProblem, Verified};
 use digestpin::walk::WalkError;
 
+use digestpin::config::Config;
 use digestpin::job::{JobKind, Mode};
 
 /// The output format, `--format`.
@@ -506,6 +507,38 @@ impl Report {
         if let Ok(text) = out {
             print_stdout(&text);
         }
+    }
+
+    /// `--commit`: the commit made, for people (machine formats carry the
+    /// changed files already).
+    pub fn committed(&self, files: usize, oid: &str) {
+        if self.is_human() {
+            let files = human::count(files, "file", "files");
+            let _ = writeln!(std::io::stderr().lock(), "committed {files} as {oid}");
+        }
+    }
+
+    /// `config --show`: the settings in force and the files they come from
+    /// (paths as given), as commented TOML or a JSON document.
+    pub fn settings(&self, settings: &Config, sources: &[String]) -> serde_json::Result<()> {
+        if self.format == Format::Json {
+            let document = serde_json::json!({ "settings": settings, "sources": sources });
+            print_stdout(&(serde_json::to_string_pretty(&document)? + "\n"));
+            return Ok(());
+        }
+        let mut text = String::new();
+        if sources.is_empty() {
+            text.push_str(&format!(
+                "# no {} found; defaults in force\n",
+                digestpin::config::FILE_NAME
+            ));
+        }
+        for source in sources {
+            text.push_str(&format!("# from {source}\n"));
+        }
+        text.push_str(&settings.to_toml());
+        print_stdout(&text);
+        Ok(())
     }
 
     /// A line for people on standard error; in the github format escaped,
