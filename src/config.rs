@@ -37,6 +37,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::detect::rules::{self, ResourceRule};
+use crate::edit::PinStyle;
 
 /// The name of the file discovered by walking up.
 pub const FILE_NAME: &str = ".digestpin.toml";
@@ -62,7 +63,7 @@ pub struct Config {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exclude: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub style: Option<Style>,
+    pub style: Option<PinStyle>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,13 +109,6 @@ impl Helm {
 pub enum HelmStyle {
     Auto,
     TagSuffix,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Style {
-    Comment,
-    TagDigest,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -206,7 +200,7 @@ impl Config {
         Config {
             include: Some(Vec::new()),
             exclude: Some(Vec::new()),
-            style: Some(Style::Comment),
+            style: Some(PinStyle::Comment),
             platform: None,
             jobs: Some(8),
             timeout: Some(30),
@@ -296,7 +290,7 @@ mod tests {
         let top: Config = toml::from_str("jobs = 4\n[policy]\ndeny-latest = true\n").unwrap();
         let merged = base.merged(top);
         assert_eq!(merged.jobs, Some(4));
-        assert_eq!(merged.style, Some(Style::TagDigest));
+        assert_eq!(merged.style, Some(PinStyle::TagDigest));
         assert_eq!(merged.policy.deny_latest, Some(true));
         assert_eq!(merged.policy.allow, Some(vec!["a".to_string()]));
     }

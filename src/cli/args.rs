@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use digestpin::config::Config;
+use digestpin::edit::PinStyle;
 use digestpin::job::Mode;
 use digestpin::registry::Platform;
 
@@ -46,14 +47,6 @@ pub(crate) enum Command {
     Resolve(ResolveArgs),
     /// Show the settings in force.
     Config(ConfigArgs),
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub(crate) enum StyleArg {
-    /// `nginx@sha256:… # 1.25`
-    Comment,
-    /// `nginx:1.25@sha256:…`
-    TagDigest,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -119,7 +112,7 @@ pub(crate) struct PinArgs {
     pub(crate) commit: CommitArgs,
     /// How a pinned reference is written [default: comment]
     #[arg(long, value_enum)]
-    pub(crate) style: Option<StyleArg>,
+    pub(crate) style: Option<PinStyle>,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
 }
@@ -164,7 +157,7 @@ pub(crate) struct UnpinArgs {
     pub(crate) rewrite: Rewrite,
     /// Which pins to unpin: those `pin --style` of this value writes [default: the configured style, else comment]
     #[arg(long, value_enum)]
-    pub(crate) style: Option<StyleArg>,
+    pub(crate) style: Option<PinStyle>,
     /// Unpin pins of both styles.
     #[arg(long, conflicts_with = "style")]
     pub(crate) all: bool,

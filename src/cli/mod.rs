@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use digestpin::config::{Config, Style};
+use digestpin::config::Config;
 use digestpin::edit::PinStyle;
 use digestpin::job::{JobKind, Mode};
 use digestpin::lifecycle;
@@ -23,7 +23,7 @@ use digestpin::refresh;
 
 pub use args::Args;
 use args::{
-    CheckArgs, Command, ConfigArgs, ListArgs, PinArgs, ResolveArgs, StyleArg, UnpinArgs,
+    CheckArgs, Command, ConfigArgs, ListArgs, PinArgs, ResolveArgs, UnpinArgs,
     UpdateArgs, VerifyArgs,
 };
 use context::Context;
@@ -115,18 +115,12 @@ fn done(ctx: &mut Context, status: Status) -> anyhow::Result<Status> {
 fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
     let mode = args.rewrite.mode();
     let mut flags = args.paths.layer().merged(args.registry.layer());
-    flags.style = args.style.map(|s| match s {
-        StyleArg::Comment => Style::Comment,
-        StyleArg::TagDigest => Style::TagDigest,
-    });
+    flags.style = args.style;
     let mut ctx = Context::new(global, flags, mode, JobKind::Pin)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
     let options = PinOptions {
-        style: match ctx.config.style {
-            Some(Style::TagDigest) => PinStyle::TagDigest,
-            Some(Style::Comment) | None => PinStyle::Comment,
-        },
+        style: ctx.config.style.unwrap_or_default(),
         platform: ctx.platform()?,
         helm: match ctx.config.helm.style {
             Some(digestpin::config::HelmStyle::TagSuffix) => {
@@ -190,15 +184,12 @@ fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
 fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
     let mode = args.rewrite.mode();
     let mut flags = args.paths.layer();
-    flags.style = args.style.map(|s| match s {
-        StyleArg::Comment => Style::Comment,
-        StyleArg::TagDigest => Style::TagDigest,
-    });
+    flags.style = args.style;
     let mut ctx = Context::new(global, flags, mode, JobKind::Unpin)?;
     let style = match (args.all, ctx.config.style) {
         (true, _) => lifecycle::UnpinStyle::All,
-        (false, Some(Style::TagDigest)) => lifecycle::UnpinStyle::TagDigest,
-        (false, Some(Style::Comment) | None) => lifecycle::UnpinStyle::Comment,
+        (false, Some(PinStyle::TagDigest)) => lifecycle::UnpinStyle::TagDigest,
+        (false, Some(PinStyle::Comment) | None) => lifecycle::UnpinStyle::Comment,
     };
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let outcome = lifecycle::unpin(&files, style);
