@@ -181,17 +181,29 @@ impl Config {
         start: &Path,
         explicit: Option<&Path>,
     ) -> Result<(Config, Vec<PathBuf>), ConfigError> {
-        let mut config = Config::default();
-        let mut sources = Vec::new();
+        let layers = Config::discover_layers(start, explicit)?;
+        let sources = layers.iter().map(|(path, _)| path.clone()).collect();
+        let config = layers
+            .into_iter()
+            .fold(Config::default(), |acc, (_, layer)| acc.merged(layer));
+        Ok((config, sources))
+    }
+
+    /// The file layers one by one, lowest precedence first: the discovered
+    /// file, then `--config`.
+    pub fn discover_layers(
+        start: &Path,
+        explicit: Option<&Path>,
+    ) -> Result<Vec<(PathBuf, Config)>, ConfigError> {
+        let mut layers = Vec::new();
         if let Some(found) = find(start) {
-            config = config.merged(Config::load(&found)?);
-            sources.push(found);
+            let config = Config::load(&found)?;
+            layers.push((found, config));
         }
         if let Some(path) = explicit {
-            config = config.merged(Config::load(path)?);
-            sources.push(path.to_path_buf());
+            layers.push((path.to_path_buf(), Config::load(path)?));
         }
-        Ok((config, sources))
+        Ok(layers)
     }
 
     /// The built-in defaults, the bottom layer of every merge (`config

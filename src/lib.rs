@@ -16,5 +16,6 @@ pub mod pin;
 pub mod reference;
 pub mod refresh;
 pub mod registry;
+pub mod settings;
 pub mod state;
 pub mod walk;

@@ -4,7 +4,6 @@
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context as _;
 
@@ -12,7 +11,8 @@ use digestpin::commit::Committer;
 use digestpin::config::Config;
 use digestpin::job::{JobKind, Mode};
 use digestpin::pin;
-use digestpin::registry::{Mirror, Platform, Resolver, ResolverOptions};
+use digestpin::registry::{Resolver, ResolverOptions};
+use digestpin::settings::Settings;
 use digestpin::walk::{self, WalkOptions};
 
 use super::args::{CommitArgs, Paths};
@@ -21,7 +21,7 @@ use crate::report::Report;
 
 /// Everything a command needs from its settings.
 pub(crate) struct Context {
-    pub(crate) config: Config,
+    pub(crate) settings: Settings,
     pub(crate) report: Report,
     /// The files the walk found, for the removal of stale temporary files.
     pub(crate) walked: Vec<PathBuf>,
@@ -30,21 +30,12 @@ pub(crate) struct Context {
 impl Context {
     pub(crate) fn new(global: &Global, flags: Config, mode: Mode, job: JobKind) -> anyhow::Result<Self> {
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
-        let (files, _) = Config::discover(&cwd, global.config.as_deref())?;
+        let files = Config::discover_layers(&cwd, global.config.as_deref())?;
         Ok(Self {
-            config: files.merged(flags),
+            settings: Settings::resolve(&files, flags)?,
             report: Report::new(mode, job, global.format),
             walked: Vec::new(),
         })
-    }
-
-    pub(crate) fn platform(&self) -> anyhow::Result<Option<Platform>> {
-        self.config
-            .platform
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .context("invalid platform in the configuration")
     }
 
     /// A progress bar on standard error, for people only: hidden when it is
@@ -64,20 +55,14 @@ impl Context {
     }
 
     pub(crate) fn resolver(&self, loopback_only: bool) -> anyhow::Result<Resolver> {
-        let mirrors = self
-            .config
-            .mirrors
-            .iter()
-            .flatten()
-            .map(|m| m.parse::<Mirror>())
-            .collect::<Result<Vec<_>, _>>()?;
+        let settings = &self.settings;
         let options = ResolverOptions {
-            mirrors,
-            ca_file: self.config.ca_file.clone(),
-            jobs: self.config.jobs.unwrap_or(8).max(1),
-            timeout: Duration::from_secs(self.config.timeout.unwrap_or(30).max(1)),
-            retries: self.config.retries.unwrap_or(4),
-            verify_digest: self.config.verify_digest.unwrap_or(false),
+            mirrors: settings.mirrors.clone(),
+            ca_file: settings.ca_file.clone(),
+            jobs: settings.jobs,
+            timeout: settings.timeout,
+            retries: settings.retries,
+            verify_digest: settings.verify_digest,
             loopback_only,
             ..ResolverOptions::default()
         };
@@ -110,8 +95,8 @@ impl Context {
         paths: &Paths,
     ) -> anyhow::Result<(Vec<pin::ScannedFile>, Vec<pin::Message>, bool)> {
         let options = WalkOptions {
-            includes: self.config.include.clone().unwrap_or_default(),
-            excludes: self.config.exclude.clone().unwrap_or_default(),
+            includes: self.settings.include.clone(),
+            excludes: self.settings.exclude.clone(),
             skip_hidden: paths.no_hidden,
             no_ignore: paths.no_ignore,
         };
@@ -120,9 +105,7 @@ impl Context {
             self.report.walk_error(error);
         }
         let bar = self.progress_bar(walked.files.len() as u64, "scanning files");
-        let rules = digestpin::detect::rules::Rules::new(
-            self.config.custom_resources.as_deref().unwrap_or_default(),
-        )?;
+        let rules = digestpin::detect::rules::Rules::new(&self.settings.custom_resources)?;
         let (files, messages) = pin::scan_walked(&walked, &rules, &mut |done| {
             if let Some(bar) = &bar {
                 bar.set_position(done as u64);

@@ -20,6 +20,7 @@ use digestpin::lifecycle;
 use digestpin::pin::{self, PinOptions};
 use digestpin::reference::Reference;
 use digestpin::refresh;
+use digestpin::settings::Settings;
 
 pub use args::Args;
 use args::{
@@ -120,15 +121,11 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
     let options = PinOptions {
-        style: ctx.config.style.unwrap_or_default(),
-        platform: ctx.platform()?,
-        helm: match ctx.config.helm.style {
-            Some(digestpin::config::HelmStyle::TagSuffix) => {
-                digestpin::detect::helm::HelmStyle::TagSuffix
-            }
-            Some(digestpin::config::HelmStyle::Auto) | None => {
-                digestpin::detect::helm::HelmStyle::Auto
-            }
+        style: ctx.settings.style,
+        platform: ctx.settings.platform.clone(),
+        helm: match ctx.settings.helm_style {
+            digestpin::config::HelmStyle::TagSuffix => digestpin::detect::helm::HelmStyle::TagSuffix,
+            digestpin::config::HelmStyle::Auto => digestpin::detect::helm::HelmStyle::Auto,
         },
     };
     let outcome = pin::plan(&files, &resolver, &options);
@@ -143,8 +140,8 @@ fn run_check(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
     flags.policy.allow = (!args.allow.is_empty()).then(|| args.allow.clone());
     let mut ctx = Context::new(global, flags, Mode::Check, JobKind::Check)?;
     let checker = lifecycle::Checker::new(&lifecycle::Policy {
-        deny_latest: ctx.config.policy.deny_latest.unwrap_or(false),
-        allow: ctx.config.policy.allow.clone().unwrap_or_default(),
+        deny_latest: ctx.settings.deny_latest,
+        allow: ctx.settings.allow.clone(),
     })?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let violations = lifecycle::check(&files, &checker);
@@ -186,10 +183,10 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
     let mut flags = args.paths.layer();
     flags.style = args.style;
     let mut ctx = Context::new(global, flags, mode, JobKind::Unpin)?;
-    let style = match (args.all, ctx.config.style) {
+    let style = match (args.all, ctx.settings.style) {
         (true, _) => lifecycle::UnpinStyle::All,
-        (false, Some(PinStyle::TagDigest)) => lifecycle::UnpinStyle::TagDigest,
-        (false, Some(PinStyle::Comment) | None) => lifecycle::UnpinStyle::Comment,
+        (false, PinStyle::TagDigest) => lifecycle::UnpinStyle::TagDigest,
+        (false, PinStyle::Comment) => lifecycle::UnpinStyle::Comment,
     };
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let outcome = lifecycle::unpin(&files, style);
@@ -216,22 +213,15 @@ fn run_list(global: &Global, args: &ListArgs) -> anyhow::Result<Status> {
 }
 
 fn run_config(global: &Global, args: &ConfigArgs) -> anyhow::Result<Status> {
-    let cwd = std::env::current_dir().context("cannot read the working directory")?;
-    let (config, sources) = Config::discover(&cwd, global.config.as_deref())?;
     // Showing is the only thing `config` does; `--show` says so explicitly.
     let ConfigArgs { show: _ } = args;
-    // A mirror URL's password is never shown.
-    let mut config = config;
-    if let Some(mirrors) = config.mirrors.as_mut() {
-        for mirror in mirrors.iter_mut() {
-            *mirror = digestpin::registry::redact_mirror(mirror);
-        }
-    }
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let files = Config::discover_layers(&cwd, global.config.as_deref())?;
     // Every setting, the defaults included, under what the files say.
-    let settings = Config::defaults().merged(config);
-    let sources: Vec<String> = sources.iter().map(|s| display(s, &cwd)).collect();
+    let settings = Settings::resolve(&files, Config::default())?;
+    let sources: Vec<String> = settings.files().map(|s| display(s, &cwd)).collect();
     let report = Report::new(Mode::Check, JobKind::Config, global.format);
-    report.settings(&settings, &sources)?;
+    report.settings(&settings.shown(), &sources)?;
     Ok(Status::Ok)
 }
 
@@ -241,7 +231,7 @@ fn display(path: &Path, cwd: &Path) -> String {
 
 fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
     let mut ctx = Context::new(global, args.registry.layer(), Mode::Check, JobKind::Resolve)?;
-    let platform = ctx.platform()?;
+    let platform = ctx.settings.platform.clone();
     let mut parsed = Vec::new();
     let mut errors = Vec::new();
     for text in &args.references {
