@@ -74,7 +74,9 @@ mod tests {
         let names: Vec<&str> = jobs.iter().map(|j| j.name()).collect();
         assert_eq!(
             names,
-            ["pin", "check", "update", "verify", "unpin", "list", "resolve", "config"]
+            [
+                "pin", "check", "update", "verify", "unpin", "list", "resolve", "config"
+            ]
         );
         let modes: Vec<&str> = [Mode::Write, Mode::Diff, Mode::Check]
             .iter()

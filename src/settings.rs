@@ -67,9 +67,9 @@ impl Settings {
             layers.push((Source::File(path.clone()), config.clone()));
         }
         layers.push((Source::Flag, flags));
-        let merged = layers
-            .iter()
-            .fold(Config::default(), |acc, (_, layer)| acc.merged(layer.clone()));
+        let merged = layers.iter().fold(Config::default(), |acc, (_, layer)| {
+            acc.merged(layer.clone())
+        });
         let defaults = Config::defaults();
         let platform = merged
             .platform
@@ -183,7 +183,10 @@ mod tests {
         assert_eq!(settings.timeout, Duration::from_secs(5));
         assert_eq!(settings.retries, 4);
         assert_eq!(settings.style, PinStyle::Comment);
-        assert_eq!(settings.platform.as_ref().unwrap().to_string(), "linux/arm64");
+        assert_eq!(
+            settings.platform.as_ref().unwrap().to_string(),
+            "linux/arm64"
+        );
         assert_eq!(settings.mirrors.len(), 1);
         assert_eq!(settings.mirrors[0].host, "docker.io");
         assert_eq!(settings.source("jobs"), Some(&Source::Flag));

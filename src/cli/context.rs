@@ -28,7 +28,12 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    pub(crate) fn new(global: &Global, flags: Config, mode: Mode, job: JobKind) -> anyhow::Result<Self> {
+    pub(crate) fn new(
+        global: &Global,
+        flags: Config,
+        mode: Mode,
+        job: JobKind,
+    ) -> anyhow::Result<Self> {
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
         let files = Config::discover_layers(&cwd, global.config.as_deref())?;
         Ok(Self {
@@ -40,7 +45,11 @@ impl Context {
 
     /// A progress bar on standard error, for people only: hidden when it is
     /// not a terminal, for machine formats, and for short runs.
-    pub(crate) fn progress_bar(&self, total: u64, what: &'static str) -> Option<indicatif::ProgressBar> {
+    pub(crate) fn progress_bar(
+        &self,
+        total: u64,
+        what: &'static str,
+    ) -> Option<indicatif::ProgressBar> {
         if !self.report.is_human() || !std::io::stderr().is_terminal() || total < 50 {
             return None;
         }

@@ -24,8 +24,8 @@ use digestpin::settings::Settings;
 
 pub use args::Args;
 use args::{
-    CheckArgs, Command, ConfigArgs, ListArgs, PinArgs, ResolveArgs, UnpinArgs,
-    UpdateArgs, VerifyArgs,
+    CheckArgs, Command, ConfigArgs, ListArgs, PinArgs, ResolveArgs, UnpinArgs, UpdateArgs,
+    VerifyArgs,
 };
 use context::Context;
 
@@ -124,7 +124,9 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
         style: ctx.settings.style,
         platform: ctx.settings.platform.clone(),
         helm: match ctx.settings.helm_style {
-            digestpin::config::HelmStyle::TagSuffix => digestpin::detect::helm::HelmStyle::TagSuffix,
+            digestpin::config::HelmStyle::TagSuffix => {
+                digestpin::detect::helm::HelmStyle::TagSuffix
+            }
             digestpin::config::HelmStyle::Auto => digestpin::detect::helm::HelmStyle::Auto,
         },
     };
