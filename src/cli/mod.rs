@@ -20,7 +20,7 @@ use digestpin::lifecycle;
 use digestpin::pin::{self, PinOptions};
 use digestpin::reference::Reference;
 use digestpin::refresh;
-use digestpin::settings::Settings;
+use digestpin::settings::{Settings, Source};
 
 pub use args::Args;
 use args::{
@@ -223,7 +223,12 @@ fn run_config(global: &Global, args: &ConfigArgs) -> anyhow::Result<Status> {
     let settings = Settings::resolve(&files, Config::default())?;
     let sources: Vec<String> = settings.files().map(|s| display(s, &cwd)).collect();
     let report = Report::new(Mode::Check, JobKind::Config, global.format);
-    report.settings(&settings.shown(), &sources)?;
+    let origin = |key: &str| match settings.source(key) {
+        Some(Source::File(path)) => format!("from {}", display(path, &cwd)),
+        Some(Source::Flag) => "from a flag".to_string(),
+        Some(Source::Default) | None => "default".to_string(),
+    };
+    report.settings(&settings.shown(), &sources, &origin)?;
     Ok(Status::Ok)
 }
 

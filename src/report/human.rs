@@ -142,6 +142,37 @@ pub fn verify_summary(checked: usize, findings: usize) -> String {
     )
 }
 
+/// Settings as TOML with the origin of each value as a comment after it
+/// (`jobs = 8  # default`), so the text stays a valid configuration file.
+/// `origin` names the layer of a key (`jobs`, `policy.allow`, `helm.style`).
+pub fn annotate_settings(toml: &str, origin: &dyn Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(toml.len() * 2);
+    let mut section = String::new();
+    for line in toml.lines() {
+        out.push_str(line);
+        if let Some(table) = line.strip_prefix("[[").and_then(|l| l.strip_suffix("]]")) {
+            section = table.to_string();
+            out.push_str(&format!("  # {}", origin(table)));
+        } else if let Some(table) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = table.to_string();
+        } else if let Some((key, _)) = line.split_once(" = ")
+            && !line.starts_with(' ')
+            && !line.contains("'''")
+            && !line.contains("\"\"\"")
+            && section != "custom-resources"
+        {
+            let key = if section.is_empty() {
+                key.to_string()
+            } else {
+                format!("{section}.{key}")
+            };
+            out.push_str(&format!("  # {}", origin(&key)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// `1 reference`, `2 references`.
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -201,6 +232,24 @@ pub fn printable(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_carry_their_origin_as_comments() {
+        let toml = "jobs = 2\nmirrors = [\n    \"a=b\",\n]\n\n[policy]\nallow = []\n\n[[custom-resources]]\nkind = \"W\"\n";
+        let origin = |key: &str| match key {
+            "jobs" => "from a.toml".to_string(),
+            other => format!("default ({other})"),
+        };
+        let annotated = annotate_settings(toml, &origin);
+        assert_eq!(
+            annotated,
+            "jobs = 2  # from a.toml\nmirrors = [  # default (mirrors)\n    \"a=b\",\n]\n\n[policy]\nallow = []  # default (policy.allow)\n\n[[custom-resources]]  # default (custom-resources)\nkind = \"W\"\n"
+        );
+        assert_eq!(
+            toml::from_str::<toml::Value>(&annotated).unwrap(),
+            toml::from_str::<toml::Value>(toml).unwrap()
+        );
+    }
 
     #[test]
     fn control_characters_are_escaped_on_one_line() {

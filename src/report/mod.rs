@@ -525,7 +525,12 @@ impl Report {
 
     /// `config --show`: the settings in force and the files they come from
     /// (paths as given), as commented TOML or a JSON document.
-    pub fn settings(&self, settings: &Config, sources: &[String]) -> serde_json::Result<()> {
+    pub fn settings(
+        &self,
+        settings: &Config,
+        sources: &[String],
+        origin: &dyn Fn(&str) -> String,
+    ) -> serde_json::Result<()> {
         if self.format == Format::Json {
             let document = serde_json::json!({ "settings": settings, "sources": sources });
             print_stdout(&(serde_json::to_string_pretty(&document)? + "\n"));
@@ -541,7 +546,7 @@ impl Report {
         for source in sources {
             text.push_str(&format!("# from {source}\n"));
         }
-        text.push_str(&settings.to_toml());
+        text.push_str(&human::annotate_settings(&settings.to_toml(), origin));
         print_stdout(&text);
         Ok(())
     }
