@@ -1,7 +1,7 @@
 //! Command-line flags and the commands they run.
 //!
-//! Each command merges its flags over the configuration files
-//! ([`digestpin::config`]), runs the library, hands the results to the report
+//! Each command resolves its flags and the configuration files into one
+//! [`digestpin::settings::Settings`], runs the library, hands the results to the report
 //! layer and turns the outcome into an exit status: 0 done or nothing to do,
 //! 1 a check found something, 2 an error.
 

@@ -5,7 +5,10 @@
 //! and the summary on standard error, the diff and `check`/`verify`/`list`
 //! results on standard output) with colour on a terminal unless `NO_COLOR` is
 //! set; `json` and `sarif` print one document at the end; `github` prints
-//! workflow annotations.
+//! workflow annotations. One renderer per format lives beside this file
+//! (`human`, `json`, `sarif`, `github`, `markdown`); this module keeps the
+//! model and picks the renderer. The job kind and mode come from
+//! [`digestpin::job`], so the report layer does not import the command layer.
 
 mod github;
 mod human;
