@@ -2,9 +2,29 @@
 //! image, tag, digest and where each is used.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+
+use digestpin::lifecycle::Entry;
 
 /// One row per (image, tag, digest or `not pinned`), with its places.
 pub type Rows = BTreeMap<(String, String, String), Vec<String>>;
+
+/// The rows of `entries`, places spelled `path:line` with `relative`.
+pub fn rows(entries: &[Entry], relative: impl Fn(&Path) -> String) -> Rows {
+    let mut rows = Rows::new();
+    for e in entries {
+        let Some(name) = &e.name else { continue };
+        let key = (
+            name.clone(),
+            e.tag.clone().unwrap_or_default(),
+            e.digest.clone().unwrap_or_else(|| "not pinned".into()),
+        );
+        rows.entry(key)
+            .or_default()
+            .push(format!("{}:{}", relative(&e.at.path), e.at.line));
+    }
+    rows
+}
 
 /// The table, one line per row after the header.
 pub fn table(rows: &Rows) -> String {

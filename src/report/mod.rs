@@ -14,6 +14,7 @@ mod github;
 mod human;
 mod json;
 mod markdown;
+mod paths;
 mod sarif;
 
 use std::io::{IsTerminal as _, Write as _};
@@ -148,7 +149,7 @@ impl Report {
             job,
             format,
             color,
-            root: repository_root(),
+            root: paths::repository_root(),
             records: Vec::new(),
             summary: None,
             changed: Vec::new(),
@@ -415,20 +416,7 @@ impl Report {
 
     /// `list --format markdown`: image, tag, digest and where each is used.
     pub fn list_markdown(&mut self, entries: &[Entry]) {
-        let mut rows = markdown::Rows::new();
-        for e in entries {
-            let Some(name) = &e.name else { continue };
-            let key = (
-                name.clone(),
-                e.tag.clone().unwrap_or_default(),
-                e.digest.clone().unwrap_or_else(|| "not pinned".into()),
-            );
-            rows.entry(key).or_default().push(format!(
-                "{}:{}",
-                self.relative(&e.at.path),
-                e.at.line
-            ));
-        }
+        let rows = markdown::rows(entries, |path| self.relative(path));
         print_stdout(&markdown::table(&rows));
     }
 
@@ -611,42 +599,8 @@ impl Report {
     }
 
     fn relative(&self, path: &Path) -> String {
-        let absolute = lexical_absolute(path);
-        let shown = absolute.strip_prefix(&self.root).unwrap_or(path);
-        shown.to_string_lossy().replace('\\', "/")
+        paths::relative(&self.root, path)
     }
-}
-
-/// `path` made absolute against the (canonical) working directory without
-/// following symbolic links: a link is shown by its own name, never by the
-/// file it points to.
-fn lexical_absolute(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let cwd = std::env::current_dir()
-        .and_then(std::fs::canonicalize)
-        .unwrap_or_else(|_| PathBuf::from("."));
-    let mut absolute = PathBuf::new();
-    for component in cwd.join(path).components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                absolute.pop();
-            }
-            other => absolute.push(other),
-        }
-    }
-    absolute
-}
-
-/// The top of the git repository holding the working directory, or the
-/// working directory itself.
-fn repository_root() -> PathBuf {
-    let cwd = std::env::current_dir()
-        .and_then(std::fs::canonicalize)
-        .unwrap_or_else(|_| PathBuf::from("."));
-    cwd.ancestors()
-        .find(|dir| dir.join(".git").exists())
-        .map_or_else(|| cwd.clone(), Path::to_path_buf)
 }
 
 /// Writes to standard output. A reader that went away (`| head`) ends the
