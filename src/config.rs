@@ -37,6 +37,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::detect::rules::{self, ResourceRule};
+use crate::edit::PinStyle;
 
 /// The name of the file discovered by walking up.
 pub const FILE_NAME: &str = ".digestpin.toml";
@@ -62,7 +63,7 @@ pub struct Config {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exclude: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub style: Option<Style>,
+    pub style: Option<PinStyle>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,13 +109,6 @@ impl Helm {
 pub enum HelmStyle {
     Auto,
     TagSuffix,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Style {
-    Comment,
-    TagDigest,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -187,17 +181,29 @@ impl Config {
         start: &Path,
         explicit: Option<&Path>,
     ) -> Result<(Config, Vec<PathBuf>), ConfigError> {
-        let mut config = Config::default();
-        let mut sources = Vec::new();
+        let layers = Config::discover_layers(start, explicit)?;
+        let sources = layers.iter().map(|(path, _)| path.clone()).collect();
+        let config = layers
+            .into_iter()
+            .fold(Config::default(), |acc, (_, layer)| acc.merged(layer));
+        Ok((config, sources))
+    }
+
+    /// The file layers one by one, lowest precedence first: the discovered
+    /// file, then `--config`.
+    pub fn discover_layers(
+        start: &Path,
+        explicit: Option<&Path>,
+    ) -> Result<Vec<(PathBuf, Config)>, ConfigError> {
+        let mut layers = Vec::new();
         if let Some(found) = find(start) {
-            config = config.merged(Config::load(&found)?);
-            sources.push(found);
+            let config = Config::load(&found)?;
+            layers.push((found, config));
         }
         if let Some(path) = explicit {
-            config = config.merged(Config::load(path)?);
-            sources.push(path.to_path_buf());
+            layers.push((path.to_path_buf(), Config::load(path)?));
         }
-        Ok((config, sources))
+        Ok(layers)
     }
 
     /// The built-in defaults, the bottom layer of every merge (`config
@@ -206,7 +212,7 @@ impl Config {
         Config {
             include: Some(Vec::new()),
             exclude: Some(Vec::new()),
-            style: Some(Style::Comment),
+            style: Some(PinStyle::Comment),
             platform: None,
             jobs: Some(8),
             timeout: Some(30),
@@ -296,7 +302,7 @@ mod tests {
         let top: Config = toml::from_str("jobs = 4\n[policy]\ndeny-latest = true\n").unwrap();
         let merged = base.merged(top);
         assert_eq!(merged.jobs, Some(4));
-        assert_eq!(merged.style, Some(Style::TagDigest));
+        assert_eq!(merged.style, Some(PinStyle::TagDigest));
         assert_eq!(merged.policy.deny_latest, Some(true));
         assert_eq!(merged.policy.allow, Some(vec!["a".to_string()]));
     }

@@ -35,13 +35,27 @@ impl Edit {
     }
 }
 
-/// How a pinned reference is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How a pinned reference is written: the one style type of the `--style`
+/// flag, the configuration's `style` and the edits.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Deserialize,
+    serde::Serialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum PinStyle {
     /// `nginx@sha256:… # 1.25`: the tag is kept as a comment.
     #[default]
+    #[value(help = "`nginx@sha256:… # 1.25`")]
     Comment,
     /// `nginx:1.25@sha256:…`: the form Renovate and kustomize read.
+    #[value(help = "`nginx:1.25@sha256:…`")]
     TagDigest,
 }
 

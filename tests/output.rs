@@ -188,8 +188,8 @@ fn config_show_prints_every_setting_in_both_formats() {
     assert_eq!(
         text(&out.stdout),
         "# no .digestpin.toml found; defaults in force\n\
-         include = []\nexclude = []\nstyle = \"comment\"\njobs = 8\ntimeout = 30\nretries = 4\nmirrors = []\nverify-digest = false\ncustom-resources = []\n\
-         \n[policy]\ndeny-latest = false\nallow = []\n\n[helm]\nstyle = \"auto\"\n"
+         include = []  # default\nexclude = []  # default\nstyle = \"comment\"  # default\njobs = 8  # default\ntimeout = 30  # default\nretries = 4  # default\nmirrors = []  # default\nverify-digest = false  # default\ncustom-resources = []  # default\n\
+         \n[policy]\ndeny-latest = false  # default\nallow = []  # default\n\n[helm]\nstyle = \"auto\"  # default\n"
     );
 
     write(

@@ -5,9 +5,17 @@
 //! and the summary on standard error, the diff and `check`/`verify`/`list`
 //! results on standard output) with colour on a terminal unless `NO_COLOR` is
 //! set; `json` and `sarif` print one document at the end; `github` prints
-//! workflow annotations.
+//! workflow annotations. One renderer per format lives beside this file
+//! (`human`, `json`, `sarif`, `github`, `markdown`); this module keeps the
+//! model and picks the renderer. The job kind and mode come from
+//! [`digestpin::job`], so the report layer does not import the command layer.
 
-mod machine;
+mod github;
+mod human;
+mod json;
+mod markdown;
+mod paths;
+mod sarif;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -17,7 +25,8 @@ use digestpin::pin::{FileChange, Location, Message, Summary};
 use digestpin::refresh::{Problem as VerifyProblem, Verified};
 use digestpin::walk::WalkError;
 
-use crate::cli::Mode;
+use digestpin::config::Config;
+use digestpin::job::{JobKind, Mode};
 
 /// The output format, `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -110,14 +119,14 @@ impl Record {
 /// Collects and prints records.
 pub struct Report {
     mode: Mode,
-    /// What the job does: "pin", "unpin", "update", "check", "verify", "list".
-    job: &'static str,
+    /// The command being run.
+    job: JobKind,
     format: Format,
     color: bool,
     /// Paths in diffs are relative to this directory (the repository's top).
     root: PathBuf,
     records: Vec<Record>,
-    summary: Option<serde_json::Value>,
+    summary: Option<json::Summary>,
     changed: Vec<String>,
     /// The unified diff (`--diff`), for the JSON document.
     diff: Option<String>,
@@ -126,7 +135,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(mode: Mode, job: &'static str, format: Format) -> Self {
+    pub fn new(mode: Mode, job: JobKind, format: Format) -> Self {
         let format = if format == Format::Markdown {
             Format::Human
         } else {
@@ -140,7 +149,7 @@ impl Report {
             job,
             format,
             color,
-            root: repository_root(),
+            root: paths::repository_root(),
             records: Vec::new(),
             summary: None,
             changed: Vec::new(),
@@ -153,14 +162,6 @@ impl Report {
         self.format == Format::Human
     }
 
-    fn paint(&self, text: &str, code: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-
     /// Prints (human) or keeps (machine formats) a batch of records.
     fn emit(&mut self, mut batch: Vec<Record>) {
         self.normalise(&mut batch);
@@ -169,22 +170,11 @@ impl Report {
             Format::Human | Format::Markdown => {
                 let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
                 for r in &batch {
-                    let location = match (&r.path, r.line, r.column) {
-                        (Some(p), Some(l), Some(c)) => format!("{}:{l}:{c}: ", printable(p)),
-                        (Some(p), _, _) => format!("{}: ", printable(p)),
-                        _ => String::new(),
-                    };
-                    let message = match r.level {
-                        Level::Error if !r.stdout => {
-                            format!("{} {}", self.paint("error:", "1;31"), printable(&r.message))
-                        }
-                        Level::Warning if !r.stdout => self.paint(&printable(&r.message), "33"),
-                        _ => printable(&r.message),
-                    };
+                    let line = human::record_line(r, self.color);
                     let _ = if r.stdout {
-                        writeln!(stdout.lock(), "{location}{message}")
+                        writeln!(stdout.lock(), "{line}")
                     } else {
-                        writeln!(stderr.lock(), "{location}{message}")
+                        writeln!(stderr.lock(), "{line}")
                     };
                 }
             }
@@ -192,7 +182,7 @@ impl Report {
                 let stdout = std::io::stdout();
                 let mut out = stdout.lock();
                 for r in batch.iter().filter(|r| r.level != Level::Note) {
-                    let _ = writeln!(out, "{}", machine::annotation(r));
+                    let _ = writeln!(out, "{}", github::annotation(r));
                 }
             }
             Format::Json | Format::Sarif => {}
@@ -219,106 +209,106 @@ impl Report {
     }
 
     fn verb(&self) -> &'static str {
-        match (self.mode, self.job) {
-            (Mode::Write, "pin") => "pinned",
-            (_, "pin") => "would pin",
-            (Mode::Write, _) => "rewrote",
-            _ => "would rewrite",
-        }
+        human::verb(self.mode, self.job)
     }
 
     pub fn messages(&mut self, messages: &[Message]) {
         let mut batch = Vec::new();
         for message in messages {
-            let record = match message {
-                Message::Pinned {
-                    at,
-                    reference,
-                    digest,
-                } => Record {
-                    reference: Some(reference.clone()),
-                    digest: Some(digest.clone()),
-                    ..Record::new(
-                        Some(at),
-                        Level::Note,
-                        "pinned",
-                        format!("{} {reference} to {digest}", self.verb()),
-                    )
-                },
-                Message::Rewritten { at, from, to } => Record {
-                    reference: Some(from.clone()),
-                    to: Some(to.clone()),
-                    ..Record::new(
-                        Some(at),
-                        Level::Note,
-                        "rewritten",
-                        format!("{} {from} to {to}", self.verb()),
-                    )
-                },
-                Message::ServicePlatform {
-                    at,
-                    reference,
-                    platform,
-                    requested,
-                } => Record {
-                    reference: Some(reference.clone()),
-                    ..Record::new(
-                        Some(at),
-                        Level::Note,
-                        "service-platform",
-                        format!(
-                            "{reference}: resolved for the service's own platform {platform}, not --platform {requested}"
-                        ),
-                    )
-                },
-                Message::AlreadyPinned { .. }
-                | Message::Ignored { .. }
-                | Message::UpToDate { .. } => continue,
-                Message::Skipped { at, value, reason } => Record {
-                    reference: Some(value.clone()),
-                    ..Record::new(
-                        Some(at),
-                        Level::Warning,
-                        "skipped",
-                        format!("skipped {value}: {reason}"),
-                    )
-                },
-                Message::NoKnownTag { at, reference } => Record {
-                    reference: Some(reference.clone()),
-                    ..Record::new(
-                        Some(at),
-                        Level::Warning,
-                        "no-known-tag",
-                        format!("left {reference}: no tag known for this pin"),
-                    )
-                },
-                Message::Failed {
-                    at,
-                    reference,
-                    error,
-                } => {
-                    let place = format!("{}:{}", self.relative(&at.path), at.line);
-                    self.failures.entry(error.kind()).or_default().push(place);
-                    Record {
-                        reference: Some(reference.clone()),
-                        ..Record::new(
-                            Some(at),
-                            Level::Error,
-                            "resolve-failed",
-                            format!("{reference}: {error}"),
-                        )
-                    }
-                }
-                Message::FileSkipped { path, error } => {
-                    Record::for_file(path, Level::Warning, "file-skipped", error.to_string())
-                }
-                Message::FileFailed { path, error } => {
-                    Record::for_file(path, Level::Error, "file-failed", error.to_string())
-                }
-            };
-            batch.push(record);
+            if let Message::Failed { at, error, .. } = message {
+                let place = format!("{}:{}", self.relative(&at.path), at.line);
+                self.failures.entry(error.kind()).or_default().push(place);
+            }
+            batch.extend(self.record(message));
         }
         self.emit(batch);
+    }
+
+    /// The record of one message; `None` for what is not told.
+    fn record(&self, message: &Message) -> Option<Record> {
+        let record = match message {
+            Message::Pinned {
+                at,
+                reference,
+                digest,
+            } => Record {
+                reference: Some(reference.clone()),
+                digest: Some(digest.clone()),
+                ..Record::new(
+                    Some(at),
+                    Level::Note,
+                    "pinned",
+                    format!("{} {reference} to {digest}", self.verb()),
+                )
+            },
+            Message::Rewritten { at, from, to } => Record {
+                reference: Some(from.clone()),
+                to: Some(to.clone()),
+                ..Record::new(
+                    Some(at),
+                    Level::Note,
+                    "rewritten",
+                    format!("{} {from} to {to}", self.verb()),
+                )
+            },
+            Message::ServicePlatform {
+                at,
+                reference,
+                platform,
+                requested,
+            } => Record {
+                reference: Some(reference.clone()),
+                ..Record::new(
+                    Some(at),
+                    Level::Note,
+                    "service-platform",
+                    format!(
+                        "{reference}: resolved for the service's own platform {platform}, not --platform {requested}"
+                    ),
+                )
+            },
+            Message::AlreadyPinned { .. } | Message::Ignored { .. } | Message::UpToDate { .. } => {
+                return None;
+            }
+            Message::Skipped { at, value, reason } => Record {
+                reference: Some(value.clone()),
+                ..Record::new(
+                    Some(at),
+                    Level::Warning,
+                    "skipped",
+                    format!("skipped {value}: {reason}"),
+                )
+            },
+            Message::NoKnownTag { at, reference } => Record {
+                reference: Some(reference.clone()),
+                ..Record::new(
+                    Some(at),
+                    Level::Warning,
+                    "no-known-tag",
+                    format!("left {reference}: no tag known for this pin"),
+                )
+            },
+            Message::Failed {
+                at,
+                reference,
+                error,
+            } => Record {
+                reference: Some(reference.clone()),
+                ..Record::new(
+                    Some(at),
+                    Level::Error,
+                    "resolve-failed",
+                    format!("{reference}: {error}"),
+                )
+            },
+            Message::FileSkipped { path, error } => {
+                Record::for_file(path, Level::Warning, "file-skipped", error.to_string())
+            }
+            Message::FileFailed { path, error } => {
+                Record::for_file(path, Level::Error, "file-failed", error.to_string())
+            }
+        };
+        Some(record)
     }
 
     /// `check`: one line per violation (standard output in human form).
@@ -338,9 +328,11 @@ impl Report {
             .collect();
         self.emit(batch);
         if !violations.is_empty() && self.format == Format::Human {
-            eprintln!("{}", check_summary(violations));
+            eprintln!("{}", human::check_summary(violations));
         }
-        self.summary = Some(serde_json::json!({ "violations": violations.len() }));
+        self.summary = Some(json::Summary::Check {
+            violations: violations.len(),
+        });
     }
 
     /// `verify`: one line per finding (standard output in human form).
@@ -373,13 +365,12 @@ impl Report {
             .collect();
         self.emit(batch);
         if self.format == Format::Human {
-            eprintln!(
-                "{} verified, {}",
-                count(checked, "pin", "pins"),
-                count(findings.len(), "finding", "findings")
-            );
+            eprintln!("{}", human::verify_summary(checked, findings.len()));
         }
-        self.summary = Some(serde_json::json!({ "pins": checked, "findings": findings.len() }));
+        self.summary = Some(json::Summary::Verify {
+            pins: checked,
+            findings: findings.len(),
+        });
     }
 
     /// `list`: one tab-separated line per reference.
@@ -401,9 +392,9 @@ impl Report {
                         "{}\t{}\t{}\t{}\t{}",
                         e.kind,
                         e.state,
-                        printable(e.name.as_deref().unwrap_or(&e.value)),
-                        printable(e.tag.as_deref().unwrap_or("-")),
-                        printable(e.digest.as_deref().unwrap_or("-")),
+                        human::printable(e.name.as_deref().unwrap_or(&e.value)),
+                        human::printable(e.tag.as_deref().unwrap_or("-")),
+                        human::printable(e.digest.as_deref().unwrap_or("-")),
                     ),
                 )
             })
@@ -415,14 +406,7 @@ impl Report {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             for r in &batch {
-                let _ = writeln!(
-                    out,
-                    "{}:{}:{}\t{}",
-                    printable(r.path.as_deref().unwrap_or_default()),
-                    r.line.unwrap_or_default(),
-                    r.column.unwrap_or_default(),
-                    r.message
-                );
+                let _ = writeln!(out, "{}", human::list_line(r));
             }
             self.records.extend(batch);
         } else {
@@ -432,37 +416,8 @@ impl Report {
 
     /// `list --format markdown`: image, tag, digest and where each is used.
     pub fn list_markdown(&mut self, entries: &[Entry]) {
-        let mut rows: std::collections::BTreeMap<(String, String, String), Vec<String>> =
-            std::collections::BTreeMap::new();
-        for e in entries {
-            let Some(name) = &e.name else { continue };
-            let key = (
-                name.clone(),
-                e.tag.clone().unwrap_or_default(),
-                e.digest.clone().unwrap_or_else(|| "not pinned".into()),
-            );
-            rows.entry(key).or_default().push(format!(
-                "{}:{}",
-                self.relative(&e.at.path),
-                e.at.line
-            ));
-        }
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        let _ = writeln!(out, "| Image | Tag | Digest | Used in |");
-        let _ = writeln!(out, "| --- | --- | --- | --- |");
-        for ((name, tag, digest), places) in rows {
-            let digest = if digest.starts_with("sha") {
-                format!("`{digest}`")
-            } else {
-                digest
-            };
-            let _ = writeln!(
-                out,
-                "| `{name}` | {tag} | {digest} | {} |",
-                places.join(", ")
-            );
-        }
+        let rows = markdown::rows(entries, |path| self.relative(path));
+        print_stdout(&markdown::table(&rows));
     }
 
     /// Prints the unified diff of every change to standard output (human and
@@ -474,7 +429,7 @@ impl Report {
             // In the github format the diff goes to the log GitHub reads
             // workflow commands from: a file name must not start one.
             let name = if self.format == Format::Github {
-                machine::escape(&name, machine::Escape::Data)
+                github::escape(&name, github::Escape::Data)
             } else {
                 name
             };
@@ -506,113 +461,94 @@ impl Report {
 
     pub fn summary(&mut self, summary: &Summary, changes: &[FileChange]) {
         self.changed = changes.iter().map(|c| self.relative(&c.path)).collect();
-        self.summary = Some(serde_json::json!({
-            "files": summary.files,
-            "references": summary.found,
-            "changed": summary.pinned,
-            "already_pinned": summary.already_pinned,
-            "skipped": summary.skipped,
-            "failed": summary.failed,
-            "file_errors": summary.file_errors,
-            "changed_files": changes.len(),
-            "held_back": summary.held_back,
-        }));
+        self.summary = Some(json::Summary::Rewrite {
+            files: summary.files,
+            references: summary.found,
+            changed: summary.pinned,
+            already_pinned: summary.already_pinned,
+            skipped: summary.skipped,
+            failed: summary.failed,
+            file_errors: summary.file_errors,
+            changed_files: changes.len(),
+            held_back: summary.held_back,
+        });
         if self.format != Format::Human && self.format != Format::Github {
             return;
         }
-        let action = match (self.mode, self.job) {
-            (Mode::Write, "pin") => "pinned",
-            (Mode::Write, "unpin") => "unpinned",
-            (Mode::Write, _) => "updated",
-            (_, "pin") => "to pin",
-            (_, "unpin") => "to unpin",
-            _ => "to update",
-        };
-        let kept = if self.job == "update" {
-            "up to date"
-        } else {
-            "already pinned"
-        };
-        let mut line = format!(
-            "{} in {}: {} {action}, {} {kept}, {} skipped, {} failed",
-            count(summary.found, "reference", "references"),
-            count(summary.files, "file", "files"),
-            summary.pinned,
-            summary.already_pinned,
-            summary.skipped,
-            summary.failed
-        );
-        if summary.held_back > 0 {
-            line.push_str(&format!(
-                ", {} held back in files with a failure",
-                summary.held_back
-            ));
-        }
-        if summary.file_errors > 0 {
-            line.push_str(&format!(
-                ", {} with errors",
-                count(summary.file_errors, "file", "files")
-            ));
-        }
-        if !changes.is_empty() {
-            let verb = if self.mode == Mode::Write {
-                "changed"
-            } else {
-                "would change"
-            };
-            line.push_str(&format!(
-                "; {} {verb}",
-                count(changes.len(), "file", "files")
-            ));
-        }
+        let line = human::rewrite_summary(self.mode, self.job, summary, changes.len());
         self.note(&line);
-        if self.failures.values().map(Vec::len).sum::<usize>() > 1 {
-            self.note("failed references by reason:");
-            for (kind, places) in &self.failures {
-                let shown: Vec<&str> = places.iter().take(5).map(String::as_str).collect();
-                let more = places.len().saturating_sub(shown.len());
-                let more = if more > 0 {
-                    format!(", and {more} more")
-                } else {
-                    String::new()
-                };
-                self.note(&format!(
-                    "  {kind}: {} ({}{more})",
-                    places.len(),
-                    shown.join(", ")
-                ));
-            }
+        for line in human::failures_by_reason(&self.failures) {
+            self.note(&line);
         }
     }
 
     /// Prints the machine-readable document, if the format has one.
     pub fn finish(&mut self, exit_code: u8) {
         let out = match self.format {
-            Format::Json => serde_json::to_string_pretty(&serde_json::json!({
-                "version": 1,
-                "command": self.job,
-                "mode": match self.mode { Mode::Write => "write", Mode::Diff => "diff", Mode::Check => "check" },
-                "records": self.records,
-                "changed_files": self.changed,
-                "summary": self.summary,
-                "diff": self.diff,
-                "exit_code": exit_code,
-            })),
-            Format::Sarif => serde_json::to_string_pretty(&machine::sarif(&self.records)),
+            Format::Json => json::render(&json::Document {
+                version: 1,
+                command: self.job.name(),
+                mode: self.mode.name(),
+                records: &self.records,
+                changed_files: &self.changed,
+                summary: self.summary.as_ref(),
+                diff: self.diff.as_deref(),
+                exit_code,
+            }),
+            Format::Sarif => {
+                serde_json::to_string_pretty(&sarif::sarif(&self.records)).map(|text| text + "\n")
+            }
             Format::Human | Format::Github | Format::Markdown => return,
         };
         if let Ok(text) = out {
-            print_stdout(&format!("{text}\n"));
+            print_stdout(&text);
         }
+    }
+
+    /// `--commit`: the commit made, for people (machine formats carry the
+    /// changed files already).
+    pub fn committed(&self, files: usize, oid: &str) {
+        if self.is_human() {
+            let files = human::count(files, "file", "files");
+            let _ = writeln!(std::io::stderr().lock(), "committed {files} as {oid}");
+        }
+    }
+
+    /// `config --show`: the settings in force and the files they come from
+    /// (paths as given), as commented TOML or a JSON document.
+    pub fn settings(
+        &self,
+        settings: &Config,
+        sources: &[String],
+        origin: &dyn Fn(&str) -> String,
+    ) -> serde_json::Result<()> {
+        if self.format == Format::Json {
+            let document = serde_json::json!({ "settings": settings, "sources": sources });
+            print_stdout(&(serde_json::to_string_pretty(&document)? + "\n"));
+            return Ok(());
+        }
+        let mut text = String::new();
+        if sources.is_empty() {
+            text.push_str(&format!(
+                "# no {} found; defaults in force\n",
+                digestpin::config::FILE_NAME
+            ));
+        }
+        for source in sources {
+            text.push_str(&format!("# from {source}\n"));
+        }
+        text.push_str(&human::annotate_settings(&settings.to_toml(), origin));
+        print_stdout(&text);
+        Ok(())
     }
 
     /// A line for people on standard error; in the github format escaped,
     /// since GitHub reads workflow commands from every line of the log.
     fn note(&self, line: &str) {
         let line = if self.format == Format::Github {
-            machine::escape(line, machine::Escape::Data)
+            github::escape(line, github::Escape::Data)
         } else {
-            printable(line)
+            human::printable(line)
         };
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
@@ -626,7 +562,7 @@ impl Report {
         if self.format == Format::Human {
             for (text, result) in results {
                 match result {
-                    Ok(digest) => print_stdout(&format!("{} {digest}\n", printable(text))),
+                    Ok(digest) => print_stdout(&format!("{} {digest}\n", human::printable(text))),
                     Err(err) => self.note(&format!("{text} error: {err}")),
                 }
             }
@@ -656,49 +592,15 @@ impl Report {
             self.emit(batch);
         }
         let failed = results.iter().filter(|(_, r)| r.is_err()).count();
-        self.summary = Some(serde_json::json!({
-            "references": results.len(),
-            "failed": failed,
-        }));
+        self.summary = Some(json::Summary::Resolve {
+            references: results.len(),
+            failed,
+        });
     }
 
     fn relative(&self, path: &Path) -> String {
-        let absolute = lexical_absolute(path);
-        let shown = absolute.strip_prefix(&self.root).unwrap_or(path);
-        shown.to_string_lossy().replace('\\', "/")
+        paths::relative(&self.root, path)
     }
-}
-
-/// `path` made absolute against the (canonical) working directory without
-/// following symbolic links: a link is shown by its own name, never by the
-/// file it points to.
-fn lexical_absolute(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let cwd = std::env::current_dir()
-        .and_then(std::fs::canonicalize)
-        .unwrap_or_else(|_| PathBuf::from("."));
-    let mut absolute = PathBuf::new();
-    for component in cwd.join(path).components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                absolute.pop();
-            }
-            other => absolute.push(other),
-        }
-    }
-    absolute
-}
-
-/// The top of the git repository holding the working directory, or the
-/// working directory itself.
-fn repository_root() -> PathBuf {
-    let cwd = std::env::current_dir()
-        .and_then(std::fs::canonicalize)
-        .unwrap_or_else(|_| PathBuf::from("."));
-    cwd.ancestors()
-        .find(|dir| dir.join(".git").exists())
-        .map_or_else(|| cwd.clone(), Path::to_path_buf)
 }
 
 /// Writes to standard output. A reader that went away (`| head`) ends the
@@ -708,60 +610,4 @@ pub fn print_stdout(text: &str) {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-}
-
-/// `1 reference`, `2 references`.
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// The closing line of `check`: references counted once each, however many
-/// rules they break.
-fn check_summary(violations: &[Violation]) -> String {
-    use digestpin::lifecycle::Problem;
-    let places = |problem: Option<&Problem>| {
-        violations
-            .iter()
-            .filter(|v| problem.is_none_or(|p| &v.problem == p))
-            .map(|v| (&v.at.path, v.at.line, v.at.column))
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-    };
-    let (all, unpinned, latest) = (
-        places(None),
-        places(Some(&Problem::NotPinned)),
-        places(Some(&Problem::Latest)),
-    );
-    if latest == 0 {
-        let verb = if all == 1 { "needs" } else { "need" };
-        format!(
-            "{} {verb} pinning; run `digestpin pin` on these files",
-            count(all, "reference", "references")
-        )
-    } else {
-        let verb = if all == 1 { "fails" } else { "fail" };
-        format!(
-            "{} {verb} the check: {unpinned} not pinned, {latest} using the `latest` tag",
-            count(all, "reference", "references")
-        )
-    }
-}
-
-/// A value shown on one line: line breaks, tabs and other control
-/// characters are written as escapes (`\n`, `\t`, `\u{1b}`).
-fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -1,0 +1,267 @@
+//! What every command shares: the merged configuration, the report, the
+//! registry client, the walk and scan, and the writing (and committing) of an
+//! outcome with the exit status it makes.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use digestpin::commit::Committer;
+use digestpin::config::Config;
+use digestpin::job::{JobKind, Mode};
+use digestpin::pin;
+use digestpin::registry::{Resolver, ResolverOptions};
+use digestpin::settings::Settings;
+use digestpin::walk::{self, WalkOptions};
+
+use super::args::{CommitArgs, Paths};
+use super::{Global, Status};
+use crate::report::Report;
+
+/// Everything a command needs from its settings.
+pub(crate) struct Context {
+    pub(crate) settings: Settings,
+    pub(crate) report: Report,
+    /// The files the walk found, for the removal of stale temporary files.
+    pub(crate) walked: Vec<PathBuf>,
+}
+
+impl Context {
+    pub(crate) fn new(
+        global: &Global,
+        flags: Config,
+        mode: Mode,
+        job: JobKind,
+    ) -> anyhow::Result<Self> {
+        let cwd = std::env::current_dir().context("cannot read the working directory")?;
+        let files = Config::discover_layers(&cwd, global.config.as_deref())?;
+        Ok(Self {
+            settings: Settings::resolve(&files, flags)?,
+            report: Report::new(mode, job, global.format),
+            walked: Vec::new(),
+        })
+    }
+
+    /// A progress bar on standard error, for people only: hidden when it is
+    /// not a terminal, for machine formats, and for short runs.
+    pub(crate) fn progress_bar(
+        &self,
+        total: u64,
+        what: &'static str,
+    ) -> Option<indicatif::ProgressBar> {
+        if !self.report.is_human() || !std::io::stderr().is_terminal() || total < 50 {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} {pos}/{len} [{bar:30}] {elapsed}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(what);
+        Some(bar)
+    }
+
+    pub(crate) fn resolver(&self, loopback_only: bool) -> anyhow::Result<Resolver> {
+        let settings = &self.settings;
+        let options = ResolverOptions {
+            mirrors: settings.mirrors.clone(),
+            ca_file: settings.ca_file.clone(),
+            jobs: settings.jobs,
+            timeout: settings.timeout,
+            retries: settings.retries,
+            verify_digest: settings.verify_digest,
+            loopback_only,
+            ..ResolverOptions::default()
+        };
+        let mut resolver = Resolver::new(options).context("cannot set up the registry client")?;
+        if self.report.is_human() && std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::hidden();
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} resolving references {pos}/{len} [{bar:30}] {elapsed}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            resolver.set_progress(Box::new(move |done, total| {
+                if bar.is_hidden() && total >= 20 {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                }
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+                if done == total {
+                    bar.finish_and_clear();
+                    bar.reset();
+                }
+            }));
+        }
+        Ok(resolver)
+    }
+
+    /// Walks and scans; walk errors and unreadable files are reported here.
+    pub(crate) fn scan(
+        &mut self,
+        paths: &Paths,
+    ) -> anyhow::Result<(Vec<pin::ScannedFile>, Vec<pin::Message>, bool)> {
+        let options = WalkOptions {
+            includes: self.settings.include.clone(),
+            excludes: self.settings.exclude.clone(),
+            skip_hidden: paths.no_hidden,
+            no_ignore: paths.no_ignore,
+        };
+        let walked = walk::walk(&paths.paths, &options)?;
+        for error in &walked.errors {
+            self.report.walk_error(error);
+        }
+        let bar = self.progress_bar(walked.files.len() as u64, "scanning files");
+        let rules = digestpin::detect::rules::Rules::new(&self.settings.custom_resources)?;
+        let (files, messages) = pin::scan_walked(&walked, &rules, &mut |done| {
+            if let Some(bar) = &bar {
+                bar.set_position(done as u64);
+            }
+        });
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        // A file that could not be read or is not text fails every command.
+        let unread = messages
+            .iter()
+            .any(|m| matches!(m, pin::Message::FileFailed { .. }));
+        self.walked = walked.files;
+        Ok((files, messages, !walked.errors.is_empty() || unread))
+    }
+
+    /// Writes or shows an outcome and picks the exit status. With `commit`
+    /// (a default subject), the changed files are committed.
+    pub(crate) fn finish(
+        &mut self,
+        mode: Mode,
+        mut outcome: pin::Outcome,
+        mut messages: Vec<pin::Message>,
+        walk_failed: bool,
+        commit: Option<(&CommitArgs, &str)>,
+    ) -> anyhow::Result<Status> {
+        let changed: Vec<PathBuf> = outcome.changes.iter().map(|c| c.path.clone()).collect();
+        let committer = match commit {
+            Some((args, _)) if args.commit && !changed.is_empty() => {
+                let cwd = std::env::current_dir()?;
+                let committer = Committer::open(&cwd)?;
+                // Refuse before touching anything.
+                committer.check_clean(&changed)?;
+                Some(committer)
+            }
+            _ => None,
+        };
+        let body = commit_body(&outcome.messages);
+        let unpinnable = outcome.has_unpinnable();
+        messages.append(&mut outcome.messages);
+        if mode == Mode::Write {
+            remove_temporaries_on_signal();
+            pin::remove_stale_temporaries(&self.walked);
+            let mut failures = pin::write(&outcome.changes);
+            outcome.summary.file_errors += failures.len();
+            let wrote_all = failures.is_empty();
+            // A file that was not written is not reported as changed.
+            let unwritten: Vec<PathBuf> = failures
+                .iter()
+                .filter_map(|m| match m {
+                    pin::Message::FileFailed { path, .. } => Some(path.clone()),
+                    _ => None,
+                })
+                .collect();
+            outcome.changes.retain(|c| !unwritten.contains(&c.path));
+            let before = messages.len();
+            messages.retain(|m| match m {
+                pin::Message::Pinned { at, .. } | pin::Message::Rewritten { at, .. } => {
+                    !unwritten.contains(&at.path)
+                }
+                _ => true,
+            });
+            outcome.summary.pinned = outcome
+                .summary
+                .pinned
+                .saturating_sub(before - messages.len());
+            messages.append(&mut failures);
+            if let (Some(committer), Some((args, subject))) = (&committer, commit)
+                && wrote_all
+            {
+                let subject = args.commit_message.as_deref().unwrap_or(subject);
+                let oid = committer.commit(&changed, &format!("{subject}\n\n{body}"))?;
+                self.report.committed(changed.len(), &oid.to_string());
+            }
+        }
+        self.report.messages(&messages);
+        if mode == Mode::Diff {
+            self.report.diff(&outcome.changes)?;
+        }
+        self.report.summary(&outcome.summary, &outcome.changes);
+        Ok(if outcome.has_errors() || walk_failed {
+            Status::Error
+        } else if mode == Mode::Check && (!outcome.changes.is_empty() || unpinnable) {
+            Status::Found
+        } else {
+            Status::Ok
+        })
+    }
+}
+
+/// From now on, SIGINT and SIGTERM remove the temporary file being written
+/// before the process exits (with 130 or 143, as a shell reports them).
+#[cfg(unix)]
+fn remove_temporaries_on_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+    else {
+        return;
+    };
+    // Register before returning, so no write starts unguarded.
+    let guard = runtime.enter();
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    drop(guard);
+    std::thread::spawn(move || {
+        let code = runtime.block_on(async {
+            tokio::select! {
+                _ = interrupt.recv() => 130,
+                _ = terminate.recv() => 143,
+            }
+        });
+        // Holding the guard, no new temporary file is made before the exit.
+        let _guard = pin::remove_temporaries();
+        std::process::exit(code);
+    });
+}
+
+#[cfg(not(unix))]
+fn remove_temporaries_on_signal() {}
+
+/// The commit message body: one line per rewritten reference.
+fn commit_body(messages: &[pin::Message]) -> String {
+    let mut lines = Vec::new();
+    for message in messages {
+        match message {
+            pin::Message::Pinned {
+                at,
+                reference,
+                digest,
+            } => lines.push(format!(
+                "- {}:{}: {reference} -> {digest}",
+                at.path.display(),
+                at.line
+            )),
+            pin::Message::Rewritten { at, from, to } => lines.push(format!(
+                "- {}:{}: {from} -> {to}",
+                at.path.display(),
+                at.line
+            )),
+            _ => {}
+        }
+    }
+    lines.join("\n") + "\n"
+}

@@ -1,0 +1,282 @@
+//! Command-line flags and the commands they run.
+//!
+//! Each command resolves its flags and the configuration files into one
+//! [`digestpin::settings::Settings`], runs the library, hands the results to the report
+//! layer and turns the outcome into an exit status: 0 done or nothing to do,
+//! 1 a check found something, 2 an error.
+
+mod args;
+mod context;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use digestpin::config::Config;
+use digestpin::edit::PinStyle;
+use digestpin::job::{JobKind, Mode};
+use digestpin::lifecycle;
+use digestpin::pin::{self, PinOptions};
+use digestpin::reference::Reference;
+use digestpin::refresh;
+use digestpin::settings::{Settings, Source};
+
+pub use args::Args;
+use args::{
+    CheckArgs, Command, ConfigArgs, ListArgs, PinArgs, ResolveArgs, UnpinArgs, UpdateArgs,
+    VerifyArgs,
+};
+use context::Context;
+
+use crate::report::{Format, Report};
+
+/// The process's exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Done, or nothing to do.
+    Ok,
+    /// A check found something (references to pin, moved tags, …).
+    Found,
+    /// Something failed.
+    Error,
+}
+
+impl Status {
+    /// Error wins over a finding, a finding over nothing to report.
+    pub(crate) fn of(error: bool, found: bool) -> Status {
+        if error {
+            Status::Error
+        } else if found {
+            Status::Found
+        } else {
+            Status::Ok
+        }
+    }
+
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Found => 1,
+            Status::Error => 2,
+        }
+    }
+}
+
+impl From<Status> for ExitCode {
+    fn from(status: Status) -> Self {
+        ExitCode::from(status.code())
+    }
+}
+pub(crate) struct Global {
+    pub(crate) config: Option<PathBuf>,
+    pub(crate) format: Format,
+}
+
+pub fn run(args: Args) -> anyhow::Result<Status> {
+    if args.format == Format::Markdown && !matches!(args.command, Command::List(_)) {
+        anyhow::bail!("--format markdown is for `digestpin list`");
+    }
+    if matches!(args.format, Format::Sarif | Format::Github)
+        && matches!(args.command, Command::Config(_))
+    {
+        anyhow::bail!(
+            "`digestpin config` prints settings, not findings: use --format human or --format json"
+        );
+    }
+    if args.format == Format::Github
+        && matches!(args.command, Command::List(_) | Command::Resolve(_))
+    {
+        anyhow::bail!(
+            "--format github prints annotations of findings, which `list` and `resolve` do not make: use --format human or --format json"
+        );
+    }
+    let global = Global {
+        config: args.config,
+        format: args.format,
+    };
+    match args.command {
+        Command::Pin(args) => run_pin(&global, &args),
+        Command::Check(args) => run_check(&global, &args),
+        Command::Update(args) => run_update(&global, &args),
+        Command::Verify(args) => run_verify(&global, &args),
+        Command::Unpin(args) => run_unpin(&global, &args),
+        Command::List(args) => run_list(&global, &args),
+        Command::Resolve(args) => run_resolve(&global, &args),
+        Command::Config(args) => run_config(&global, &args),
+    }
+}
+
+/// Prints the machine-readable document and returns the status.
+fn done(ctx: &mut Context, status: Status) -> anyhow::Result<Status> {
+    ctx.report.finish(status.code());
+    Ok(status)
+}
+
+fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
+    let mode = args.rewrite.mode();
+    let mut flags = args.paths.layer().merged(args.registry.layer());
+    flags.style = args.style;
+    let mut ctx = Context::new(global, flags, mode, JobKind::Pin)?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
+    let resolver = ctx.resolver(args.registry.loopback_only)?;
+    let options = PinOptions {
+        style: ctx.settings.style,
+        platform: ctx.settings.platform.clone(),
+        helm: match ctx.settings.helm_style {
+            digestpin::config::HelmStyle::TagSuffix => {
+                digestpin::detect::helm::HelmStyle::TagSuffix
+            }
+            digestpin::config::HelmStyle::Auto => digestpin::detect::helm::HelmStyle::Auto,
+        },
+    };
+    let outcome = pin::plan(&files, &resolver, &options);
+    let commit = Some((&args.commit, "Pin container images by digest"));
+    let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
+    done(&mut ctx, status)
+}
+
+fn run_check(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
+    let mut flags = args.paths.layer();
+    flags.policy.deny_latest = args.deny_latest.then_some(true);
+    flags.policy.allow = (!args.allow.is_empty()).then(|| args.allow.clone());
+    let mut ctx = Context::new(global, flags, Mode::Check, JobKind::Check)?;
+    let checker = lifecycle::Checker::new(&lifecycle::Policy {
+        deny_latest: ctx.settings.deny_latest,
+        allow: ctx.settings.allow.clone(),
+    })?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
+    let violations = lifecycle::check(&files, &checker);
+    ctx.report.violations(&violations);
+    ctx.report.messages(&messages);
+    let status = Status::of(walk_failed, !violations.is_empty());
+    done(&mut ctx, status)
+}
+
+fn run_update(global: &Global, args: &UpdateArgs) -> anyhow::Result<Status> {
+    let mode = args.rewrite.mode();
+    let flags = args.paths.layer().merged(args.registry.layer());
+    let mut ctx = Context::new(global, flags, mode, JobKind::Update)?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
+    let resolver = ctx.resolver(args.registry.loopback_only)?;
+    let outcome = refresh::update(&files, &resolver);
+    let commit = Some((&args.commit, "Update pinned image digests"));
+    let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
+    done(&mut ctx, status)
+}
+
+fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
+    let flags = args.paths.layer().merged(args.registry.layer());
+    let mut ctx = Context::new(global, flags, Mode::Check, JobKind::Verify)?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
+    let resolver = ctx.resolver(args.registry.loopback_only)?;
+    let (checked, findings) = refresh::verify(&files, &resolver);
+    ctx.report.verified(checked, &findings);
+    ctx.report.messages(&messages);
+    let failed = findings
+        .iter()
+        .any(|f| matches!(f.problem, refresh::Problem::Failed(_)));
+    let status = Status::of(walk_failed || failed, !findings.is_empty());
+    done(&mut ctx, status)
+}
+
+fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
+    let mode = args.rewrite.mode();
+    let mut flags = args.paths.layer();
+    flags.style = args.style;
+    let mut ctx = Context::new(global, flags, mode, JobKind::Unpin)?;
+    let style = match (args.all, ctx.settings.style) {
+        (true, _) => lifecycle::UnpinStyle::All,
+        (false, PinStyle::TagDigest) => lifecycle::UnpinStyle::TagDigest,
+        (false, PinStyle::Comment) => lifecycle::UnpinStyle::Comment,
+    };
+    let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
+    let outcome = lifecycle::unpin(&files, style);
+    let status = ctx.finish(mode, outcome, messages, walk_failed, None)?;
+    done(&mut ctx, status)
+}
+
+fn run_list(global: &Global, args: &ListArgs) -> anyhow::Result<Status> {
+    let mut ctx = Context::new(global, args.paths.layer(), Mode::Check, JobKind::List)?;
+    let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
+    let entries = lifecycle::list(&files);
+    if global.format == Format::Markdown {
+        ctx.report.list_markdown(&entries);
+    } else {
+        ctx.report.list(&entries);
+    }
+    ctx.report.messages(&messages);
+    let status = if walk_failed {
+        Status::Error
+    } else {
+        Status::Ok
+    };
+    done(&mut ctx, status)
+}
+
+fn run_config(global: &Global, args: &ConfigArgs) -> anyhow::Result<Status> {
+    // Showing is the only thing `config` does; `--show` says so explicitly.
+    let ConfigArgs { show: _ } = args;
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let files = Config::discover_layers(&cwd, global.config.as_deref())?;
+    // Every setting, the defaults included, under what the files say.
+    let settings = Settings::resolve(&files, Config::default())?;
+    let sources: Vec<String> = settings.files().map(|s| display(s, &cwd)).collect();
+    let report = Report::new(Mode::Check, JobKind::Config, global.format);
+    let origin = |key: &str| match settings.source(key) {
+        Some(Source::File(path)) => format!("from {}", display(path, &cwd)),
+        Some(Source::Flag) => "from a flag".to_string(),
+        Some(Source::Default) | None => "default".to_string(),
+    };
+    report.settings(&settings.shown(), &sources, &origin)?;
+    Ok(Status::Ok)
+}
+
+fn display(path: &Path, cwd: &Path) -> String {
+    path.strip_prefix(cwd).unwrap_or(path).display().to_string()
+}
+
+fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
+    let mut ctx = Context::new(global, args.registry.layer(), Mode::Check, JobKind::Resolve)?;
+    let platform = ctx.settings.platform.clone();
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    for text in &args.references {
+        match Reference::parse(text) {
+            Ok(reference) => parsed.push((text, reference)),
+            Err(err) => errors.push((text, err.to_string())),
+        }
+    }
+    let resolver = ctx.resolver(args.registry.loopback_only)?;
+    let keys: Vec<_> = parsed
+        .iter()
+        .filter(|(_, r)| r.digest().is_none())
+        .map(|(_, r)| pin::resolve_key(r, platform.as_ref()))
+        .collect();
+    let results = resolver.resolve_all(&keys);
+    // In the order given on the command line.
+    let mut lines = Vec::new();
+    for text in &args.references {
+        if let Some((_, err)) = errors.iter().find(|(t, _)| *t == text) {
+            lines.push((text.clone(), Err(err.clone())));
+            continue;
+        }
+        let Some((_, reference)) = parsed.iter().find(|(t, _)| *t == text) else {
+            continue;
+        };
+        let result = if let Some(digest) = reference.digest() {
+            Ok(digest.to_string())
+        } else {
+            match results.get(&pin::resolve_key(reference, platform.as_ref())) {
+                Some(Ok(resolved)) => Ok(resolved.digest.clone()),
+                Some(Err(err)) => Err(err.to_string()),
+                None => Err("not resolved".to_string()),
+            }
+        };
+        lines.push((text.clone(), result));
+    }
+    let platform = platform.as_ref().map(ToString::to_string);
+    ctx.report.resolved(&lines, platform.as_deref());
+    let failed = lines.iter().any(|(_, r)| r.is_err());
+    done(&mut ctx, Status::of(failed, false))
+}

@@ -1,0 +1,259 @@
+//! The human renderer: one line per record (`path:line:col: message`), with
+//! colour on a terminal; the closing summaries of each command; values shown
+//! on one line.
+
+use digestpin::job::{JobKind, Mode};
+use digestpin::lifecycle::Violation;
+use digestpin::pin::Summary;
+
+use super::{Level, Record};
+
+/// `text` in the ANSI colour `code`, when colour is on.
+pub fn paint(color: bool, text: &str, code: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// A record's line: its place, then its message (errors and warnings on
+/// standard error are marked).
+pub fn record_line(r: &Record, color: bool) -> String {
+    let location = match (&r.path, r.line, r.column) {
+        (Some(p), Some(l), Some(c)) => format!("{}:{l}:{c}: ", printable(p)),
+        (Some(p), _, _) => format!("{}: ", printable(p)),
+        _ => String::new(),
+    };
+    let message = match r.level {
+        Level::Error if !r.stdout => {
+            format!(
+                "{} {}",
+                paint(color, "error:", "1;31"),
+                printable(&r.message)
+            )
+        }
+        Level::Warning if !r.stdout => paint(color, &printable(&r.message), "33"),
+        _ => printable(&r.message),
+    };
+    format!("{location}{message}")
+}
+
+/// `list`: `path:line:col<TAB>…`, the location a column of its own.
+pub fn list_line(r: &Record) -> String {
+    format!(
+        "{}:{}:{}\t{}",
+        printable(r.path.as_deref().unwrap_or_default()),
+        r.line.unwrap_or_default(),
+        r.column.unwrap_or_default(),
+        r.message
+    )
+}
+
+/// What a rewrite did to one reference: `pinned`, `would rewrite`, ….
+pub fn verb(mode: Mode, job: JobKind) -> &'static str {
+    match (mode, job) {
+        (Mode::Write, JobKind::Pin) => "pinned",
+        (_, JobKind::Pin) => "would pin",
+        (Mode::Write, _) => "rewrote",
+        _ => "would rewrite",
+    }
+}
+
+/// The closing line of `pin`, `update` and `unpin`.
+pub fn rewrite_summary(mode: Mode, job: JobKind, summary: &Summary, changed: usize) -> String {
+    let action = match (mode, job) {
+        (Mode::Write, JobKind::Pin) => "pinned",
+        (Mode::Write, JobKind::Unpin) => "unpinned",
+        (Mode::Write, _) => "updated",
+        (_, JobKind::Pin) => "to pin",
+        (_, JobKind::Unpin) => "to unpin",
+        _ => "to update",
+    };
+    let kept = if job == JobKind::Update {
+        "up to date"
+    } else {
+        "already pinned"
+    };
+    let mut line = format!(
+        "{} in {}: {} {action}, {} {kept}, {} skipped, {} failed",
+        count(summary.found, "reference", "references"),
+        count(summary.files, "file", "files"),
+        summary.pinned,
+        summary.already_pinned,
+        summary.skipped,
+        summary.failed
+    );
+    if summary.held_back > 0 {
+        line.push_str(&format!(
+            ", {} held back in files with a failure",
+            summary.held_back
+        ));
+    }
+    if summary.file_errors > 0 {
+        line.push_str(&format!(
+            ", {} with errors",
+            count(summary.file_errors, "file", "files")
+        ));
+    }
+    if changed > 0 {
+        let verb = if mode == Mode::Write {
+            "changed"
+        } else {
+            "would change"
+        };
+        line.push_str(&format!("; {} {verb}", count(changed, "file", "files")));
+    }
+    line
+}
+
+/// The closing lines listing failed references by kind of failure, when
+/// more than one failed.
+pub fn failures_by_reason(
+    failures: &std::collections::BTreeMap<&'static str, Vec<String>>,
+) -> Vec<String> {
+    if failures.values().map(Vec::len).sum::<usize>() <= 1 {
+        return Vec::new();
+    }
+    let mut lines = vec!["failed references by reason:".to_string()];
+    for (kind, places) in failures {
+        let shown: Vec<&str> = places.iter().take(5).map(String::as_str).collect();
+        let more = places.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(", and {more} more")
+        } else {
+            String::new()
+        };
+        lines.push(format!(
+            "  {kind}: {} ({}{more})",
+            places.len(),
+            shown.join(", ")
+        ));
+    }
+    lines
+}
+
+/// The closing line of `verify`.
+pub fn verify_summary(checked: usize, findings: usize) -> String {
+    format!(
+        "{} verified, {}",
+        count(checked, "pin", "pins"),
+        count(findings, "finding", "findings")
+    )
+}
+
+/// Settings as TOML with the origin of each value as a comment after it
+/// (`jobs = 8  # default`), so the text stays a valid configuration file.
+/// `origin` names the layer of a key (`jobs`, `policy.allow`, `helm.style`).
+pub fn annotate_settings(toml: &str, origin: &dyn Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(toml.len() * 2);
+    let mut section = String::new();
+    for line in toml.lines() {
+        out.push_str(line);
+        if let Some(table) = line.strip_prefix("[[").and_then(|l| l.strip_suffix("]]")) {
+            section = table.to_string();
+            out.push_str(&format!("  # {}", origin(table)));
+        } else if let Some(table) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = table.to_string();
+        } else if let Some((key, _)) = line.split_once(" = ")
+            && !line.starts_with(' ')
+            && !line.contains("'''")
+            && !line.contains("\"\"\"")
+            && section != "custom-resources"
+        {
+            let key = if section.is_empty() {
+                key.to_string()
+            } else {
+                format!("{section}.{key}")
+            };
+            out.push_str(&format!("  # {}", origin(&key)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `1 reference`, `2 references`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The closing line of `check`: references counted once each, however many
+/// rules they break.
+pub fn check_summary(violations: &[Violation]) -> String {
+    use digestpin::lifecycle::Problem;
+    let places = |problem: Option<&Problem>| {
+        violations
+            .iter()
+            .filter(|v| problem.is_none_or(|p| &v.problem == p))
+            .map(|v| (&v.at.path, v.at.line, v.at.column))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let (all, unpinned, latest) = (
+        places(None),
+        places(Some(&Problem::NotPinned)),
+        places(Some(&Problem::Latest)),
+    );
+    if latest == 0 {
+        let verb = if all == 1 { "needs" } else { "need" };
+        format!(
+            "{} {verb} pinning; run `digestpin pin` on these files",
+            count(all, "reference", "references")
+        )
+    } else {
+        let verb = if all == 1 { "fails" } else { "fail" };
+        format!(
+            "{} {verb} the check: {unpinned} not pinned, {latest} using the `latest` tag",
+            count(all, "reference", "references")
+        )
+    }
+}
+
+/// A value shown on one line: line breaks, tabs and other control
+/// characters are written as escapes (`\n`, `\t`, `\u{1b}`).
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_carry_their_origin_as_comments() {
+        let toml = "jobs = 2\nmirrors = [\n    \"a=b\",\n]\n\n[policy]\nallow = []\n\n[[custom-resources]]\nkind = \"W\"\n";
+        let origin = |key: &str| match key {
+            "jobs" => "from a.toml".to_string(),
+            other => format!("default ({other})"),
+        };
+        let annotated = annotate_settings(toml, &origin);
+        assert_eq!(
+            annotated,
+            "jobs = 2  # from a.toml\nmirrors = [  # default (mirrors)\n    \"a=b\",\n]\n\n[policy]\nallow = []  # default (policy.allow)\n\n[[custom-resources]]  # default (custom-resources)\nkind = \"W\"\n"
+        );
+        assert_eq!(
+            toml::from_str::<toml::Value>(&annotated).unwrap(),
+            toml::from_str::<toml::Value>(toml).unwrap()
+        );
+    }
+
+    #[test]
+    fn control_characters_are_escaped_on_one_line() {
+        assert_eq!(printable("a\tb\nc\u{1b}"), "a\\tb\\nc\\u{001b}");
+        assert_eq!(printable("plain"), "plain");
+    }
+}
