@@ -214,9 +214,9 @@ impl Config {
             exclude: Some(Vec::new()),
             style: Some(PinStyle::Comment),
             platform: None,
-            jobs: Some(8),
-            timeout: Some(30),
-            retries: Some(4),
+            jobs: Some(crate::registry::DEFAULT_JOBS),
+            timeout: Some(crate::registry::DEFAULT_TIMEOUT.as_secs()),
+            retries: Some(crate::registry::DEFAULT_RETRIES),
             ca_file: None,
             mirrors: Some(Vec::new()),
             policy: Policy {
