@@ -16,10 +16,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use digestpin::commit::Committer;
 use digestpin::config::{self, Config, Style};
 use digestpin::edit::PinStyle;
-use digestpin::lifecycle;
-use digestpin::pin::{self, PinOptions};
+use digestpin::jobs::{self, pin::PinOptions};
 use digestpin::reference::Reference;
-use digestpin::refresh;
 use digestpin::registry::{Mirror, Platform, Resolver, ResolverOptions};
 use digestpin::walk::{self, WalkOptions};
 
@@ -405,7 +403,7 @@ impl Context {
     fn scan(
         &mut self,
         paths: &Paths,
-    ) -> anyhow::Result<(Vec<pin::ScannedFile>, Vec<pin::Message>, bool)> {
+    ) -> anyhow::Result<(Vec<digestpin::scan::ScannedFile>, Vec<jobs::Message>, bool)> {
         let options = WalkOptions {
             includes: self.config.include.clone().unwrap_or_default(),
             excludes: self.config.exclude.clone().unwrap_or_default(),
@@ -420,7 +418,7 @@ impl Context {
         let rules = digestpin::detect::rules::Rules::new(
             self.config.custom_resources.as_deref().unwrap_or_default(),
         )?;
-        let (files, messages) = pin::scan_walked(&walked, &rules, &mut |done| {
+        let (files, problems) = digestpin::scan::scan_walked(&walked, &rules, &mut |done| {
             if let Some(bar) = &bar {
                 bar.set_position(done as u64);
             }
@@ -428,10 +426,11 @@ impl Context {
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
+        let messages: Vec<jobs::Message> = problems.into_iter().map(jobs::Message::from).collect();
         // A file that could not be read or is not text fails every command.
         let unread = messages
             .iter()
-            .any(|m| matches!(m, pin::Message::FileFailed { .. }));
+            .any(|m| matches!(m, jobs::Message::FileFailed { .. }));
         self.walked = walked.files;
         Ok((files, messages, !walked.errors.is_empty() || unread))
     }
@@ -441,8 +440,8 @@ impl Context {
     fn finish(
         &mut self,
         mode: Mode,
-        mut outcome: pin::Outcome,
-        mut messages: Vec<pin::Message>,
+        mut outcome: jobs::Outcome,
+        mut messages: Vec<jobs::Message>,
         walk_failed: bool,
         commit: Option<(&CommitArgs, &str)>,
     ) -> anyhow::Result<Status> {
@@ -462,29 +461,32 @@ impl Context {
         messages.append(&mut outcome.messages);
         if mode == Mode::Write {
             remove_temporaries_on_signal();
-            pin::remove_stale_temporaries(&self.walked);
-            let mut failures = pin::write(&outcome.changes);
+            digestpin::edit::remove_stale_temporaries(&self.walked);
+            let mut failures: Vec<jobs::Message> = digestpin::edit::write(&outcome.changes)
+                .into_iter()
+                .map(jobs::Message::from)
+                .collect();
             outcome.summary.file_errors += failures.len();
             let wrote_all = failures.is_empty();
             // A file that was not written is not reported as changed.
             let unwritten: Vec<PathBuf> = failures
                 .iter()
                 .filter_map(|m| match m {
-                    pin::Message::FileFailed { path, .. } => Some(path.clone()),
+                    jobs::Message::FileFailed { path, .. } => Some(path.clone()),
                     _ => None,
                 })
                 .collect();
             outcome.changes.retain(|c| !unwritten.contains(&c.path));
             let before = messages.len();
             messages.retain(|m| match m {
-                pin::Message::Pinned { at, .. } | pin::Message::Rewritten { at, .. } => {
+                jobs::Message::Pinned { at, .. } | jobs::Message::Rewritten { at, .. } => {
                     !unwritten.contains(&at.path)
                 }
                 _ => true,
             });
-            outcome.summary.pinned = outcome
+            outcome.summary.changed = outcome
                 .summary
-                .pinned
+                .changed
                 .saturating_sub(before - messages.len());
             messages.append(&mut failures);
             if let (Some(committer), Some((args, subject))) = (&committer, commit)
@@ -541,7 +543,7 @@ fn remove_temporaries_on_signal() {
             }
         });
         // Holding the guard, no new temporary file is made before the exit.
-        let _guard = pin::remove_temporaries();
+        let _guard = digestpin::edit::remove_temporaries();
         std::process::exit(code);
     });
 }
@@ -550,11 +552,11 @@ fn remove_temporaries_on_signal() {
 fn remove_temporaries_on_signal() {}
 
 /// The commit message body: one line per rewritten reference.
-fn commit_body(messages: &[pin::Message]) -> String {
+fn commit_body(messages: &[jobs::Message]) -> String {
     let mut lines = Vec::new();
     for message in messages {
         match message {
-            pin::Message::Pinned {
+            jobs::Message::Pinned {
                 at,
                 reference,
                 digest,
@@ -563,7 +565,7 @@ fn commit_body(messages: &[pin::Message]) -> String {
                 at.path.display(),
                 at.line
             )),
-            pin::Message::Rewritten { at, from, to } => lines.push(format!(
+            jobs::Message::Rewritten { at, from, to } => lines.push(format!(
                 "- {}:{}: {from} -> {to}",
                 at.path.display(),
                 at.line
@@ -644,7 +646,7 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
             }
         },
     };
-    let outcome = pin::plan(&files, &resolver, &options);
+    let outcome = jobs::pin::plan(&files, &resolver, &options);
     let commit = Some((&args.commit, "Pin container images by digest"));
     let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
     done(&mut ctx, status)
@@ -655,12 +657,12 @@ fn run_check(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
     flags.policy.deny_latest = args.deny_latest.then_some(true);
     flags.policy.allow = (!args.allow.is_empty()).then(|| args.allow.clone());
     let mut ctx = Context::new(global, flags, Mode::Check, "check")?;
-    let checker = lifecycle::Checker::new(&lifecycle::Policy {
+    let checker = jobs::check::Checker::new(&jobs::check::Policy {
         deny_latest: ctx.config.policy.deny_latest.unwrap_or(false),
         allow: ctx.config.policy.allow.clone().unwrap_or_default(),
     })?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let violations = lifecycle::check(&files, &checker);
+    let violations = jobs::check::check(&files, &checker);
     ctx.report.violations(&violations);
     ctx.report.messages(&messages);
     let status = Status::of(walk_failed, !violations.is_empty());
@@ -673,7 +675,7 @@ fn run_update(global: &Global, args: &UpdateArgs) -> anyhow::Result<Status> {
     let mut ctx = Context::new(global, flags, mode, "update")?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
-    let outcome = refresh::update(&files, &resolver);
+    let outcome = jobs::update::update(&files, &resolver);
     let commit = Some((&args.commit, "Update pinned image digests"));
     let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
     done(&mut ctx, status)
@@ -684,12 +686,12 @@ fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
     let mut ctx = Context::new(global, flags, Mode::Check, "verify")?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
-    let (checked, findings) = refresh::verify(&files, &resolver);
+    let (checked, findings) = jobs::verify::verify(&files, &resolver);
     ctx.report.verified(checked, &findings);
     ctx.report.messages(&messages);
     let failed = findings
         .iter()
-        .any(|f| matches!(f.problem, refresh::Problem::Failed(_)));
+        .any(|f| matches!(f.problem, jobs::verify::Problem::Failed(_)));
     let status = Status::of(walk_failed || failed, !findings.is_empty());
     done(&mut ctx, status)
 }
@@ -703,12 +705,12 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
     });
     let mut ctx = Context::new(global, flags, mode, "unpin")?;
     let style = match (args.all, ctx.config.style) {
-        (true, _) => lifecycle::UnpinStyle::All,
-        (false, Some(Style::TagDigest)) => lifecycle::UnpinStyle::TagDigest,
-        (false, Some(Style::Comment) | None) => lifecycle::UnpinStyle::Comment,
+        (true, _) => jobs::unpin::UnpinStyle::All,
+        (false, Some(Style::TagDigest)) => jobs::unpin::UnpinStyle::TagDigest,
+        (false, Some(Style::Comment) | None) => jobs::unpin::UnpinStyle::Comment,
     };
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let outcome = lifecycle::unpin(&files, style);
+    let outcome = jobs::unpin::unpin(&files, style);
     let status = ctx.finish(mode, outcome, messages, walk_failed, None)?;
     done(&mut ctx, status)
 }
@@ -716,7 +718,7 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
 fn run_list(global: &Global, args: &ListArgs) -> anyhow::Result<Status> {
     let mut ctx = Context::new(global, args.paths.layer(), Mode::Check, "list")?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let entries = lifecycle::list(&files);
+    let entries = jobs::list::list(&files);
     if global.format == Format::Markdown {
         ctx.report.list_markdown(&entries);
     } else {
@@ -788,7 +790,7 @@ fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
     let keys: Vec<_> = parsed
         .iter()
         .filter(|(_, r)| r.digest().is_none())
-        .map(|(_, r)| pin::resolve_key(r, platform.as_ref()))
+        .map(|(_, r)| jobs::pin::resolve_key(r, platform.as_ref()))
         .collect();
     let results = resolver.resolve_all(&keys);
     // In the order given on the command line.
@@ -804,7 +806,7 @@ fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
         let result = if let Some(digest) = reference.digest() {
             Ok(digest.to_string())
         } else {
-            match results.get(&pin::resolve_key(reference, platform.as_ref())) {
+            match results.get(&jobs::pin::resolve_key(reference, platform.as_ref())) {
                 Some(Ok(resolved)) => Ok(resolved.digest.clone()),
                 Some(Err(err)) => Err(err.to_string()),
                 None => Err("not resolved".to_string()),

@@ -12,9 +12,11 @@ mod machine;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
-use digestpin::lifecycle::{Entry, Violation};
-use digestpin::pin::{FileChange, Location, Message, Summary};
-use digestpin::refresh::{Problem as VerifyProblem, Verified};
+use digestpin::edit::FileChange;
+use digestpin::jobs::check::Violation;
+use digestpin::jobs::list::Entry;
+use digestpin::jobs::verify::{Problem as VerifyProblem, Verified};
+use digestpin::jobs::{Location, Message, Summary};
 use digestpin::walk::WalkError;
 
 use crate::cli::Mode;
@@ -509,8 +511,8 @@ impl Report {
         self.summary = Some(serde_json::json!({
             "files": summary.files,
             "references": summary.found,
-            "changed": summary.pinned,
-            "already_pinned": summary.already_pinned,
+            "changed": summary.changed,
+            "already_pinned": summary.unchanged,
             "skipped": summary.skipped,
             "failed": summary.failed,
             "file_errors": summary.file_errors,
@@ -537,8 +539,8 @@ impl Report {
             "{} in {}: {} {action}, {} {kept}, {} skipped, {} failed",
             count(summary.found, "reference", "references"),
             count(summary.files, "file", "files"),
-            summary.pinned,
-            summary.already_pinned,
+            summary.changed,
+            summary.unchanged,
             summary.skipped,
             summary.failed
         );
@@ -718,7 +720,7 @@ fn count(n: usize, one: &str, many: &str) -> String {
 /// The closing line of `check`: references counted once each, however many
 /// rules they break.
 fn check_summary(violations: &[Violation]) -> String {
-    use digestpin::lifecycle::Problem;
+    use digestpin::jobs::check::Problem;
     let places = |problem: Option<&Problem>| {
         violations
             .iter()
