@@ -183,8 +183,8 @@ pub fn platforms(text: &str) -> BTreeMap<usize, String> {
         .unwrap_or_default()
 }
 
-fn scan_with_platforms(text: &str) -> Result<(Vec<Finding>, BTreeMap<usize, String>), DetectError> {
-    let file = parse(text)?;
+/// Where the instructions of `file` name an image or a stage, in order.
+fn uses(file: &Dockerfile) -> Vec<Use> {
     // Every stage name, for `--from`, which may name any stage.
     let all_stages: HashSet<String> = file
         .instructions
@@ -262,51 +262,23 @@ fn scan_with_platforms(text: &str) -> Result<(Vec<Finding>, BTreeMap<usize, Stri
             _ => {}
         }
     }
+    uses
+}
 
+fn scan_with_platforms(text: &str) -> Result<(Vec<Finding>, BTreeMap<usize, String>), DetectError> {
+    let file = parse(text)?;
+    let uses = uses(&file);
     let mut findings = Vec::new();
     let mut platforms = BTreeMap::new();
-    let positions = std::cell::RefCell::new(Positions::new(text));
-    let site = |word: &Word| {
-        let (line, column) = positions.borrow_mut().at(word.span.start);
-        Site {
-            span: word.span.clone(),
-            value: word.text.clone(),
-            line,
-            column,
-            kind: FileKind::Dockerfile,
-            style: ScalarStyle::Plain,
-            in_flow: false,
-            platform: None,
-        }
-    };
-    let image = |word: &Word| -> Finding {
-        let site = site(word);
-        if super::is_templated(&word.text) {
-            return Finding::Skipped {
-                site,
-                reason: SkipReason::Templated,
-            };
-        }
-        match Reference::parse(&word.text) {
-            Err(err) => Finding::Skipped {
-                site,
-                reason: SkipReason::NotAReference(err),
-            },
-            Ok(_) if !word.contiguous => Finding::Skipped {
-                site,
-                reason: SkipReason::Escaped,
-            },
-            Ok(reference) => Finding::Image { site, reference },
-        }
-    };
+    let mut positions = Positions::new(text);
     if let Some(syntax) = file.directives.iter().find(|d| d.name == "syntax") {
-        findings.push(image(&syntax.value));
+        findings.push(image(&mut positions, &syntax.value));
     }
     // Build-argument defaults used whole as an image, once each, with the
     // platform all their uses agree on.
     let mut arg_uses: BTreeMap<usize, (Word, Vec<Option<String>>)> = BTreeMap::new();
     for u in &uses {
-        let site_of = site(&u.word);
+        let site_of = site(&mut positions, &u.word);
         if u.is_stage {
             findings.push(Finding::Skipped {
                 site: site_of,
@@ -333,7 +305,7 @@ fn scan_with_platforms(text: &str) -> Result<(Vec<Finding>, BTreeMap<usize, Stri
                     .push(literal_platform(u.platform.as_deref()));
             }
         } else {
-            let finding = image(&u.word);
+            let finding = image(&mut positions, &u.word);
             if let (Finding::Image { site, .. }, Some(p)) =
                 (&finding, literal_platform(u.platform.as_deref()))
             {
@@ -343,7 +315,7 @@ fn scan_with_platforms(text: &str) -> Result<(Vec<Finding>, BTreeMap<usize, Stri
         }
     }
     for (word, used_with) in arg_uses.values() {
-        let finding = image(word);
+        let finding = image(&mut positions, word);
         if let Finding::Image { site, .. } = &finding
             && let Some(Some(p)) = used_with.first()
             && used_with.iter().all(|u| u.as_deref() == Some(p.as_str()))
@@ -355,6 +327,44 @@ fn scan_with_platforms(text: &str) -> Result<(Vec<Finding>, BTreeMap<usize, Stri
     findings.sort_by_key(|f| f.site().span.start);
     findings.dedup_by_key(|f| f.site().span.start);
     Ok((findings, platforms))
+}
+
+/// The site of a word of a Dockerfile.
+fn site(positions: &mut Positions<'_>, word: &Word) -> Site {
+    let (line, column) = positions.at(word.span.start);
+    Site {
+        span: word.span.clone(),
+        value: word.text.clone(),
+        line,
+        column,
+        kind: FileKind::Dockerfile,
+        style: ScalarStyle::Plain,
+        in_flow: false,
+        platform: None,
+    }
+}
+
+/// What a word naming an image is: an image, or a value passed over
+/// (templated, not a reference, escaped).
+fn image(positions: &mut Positions<'_>, word: &Word) -> Finding {
+    let site = site(positions, word);
+    if super::is_templated(&word.text) {
+        return Finding::Skipped {
+            site,
+            reason: SkipReason::Templated,
+        };
+    }
+    match Reference::parse(&word.text) {
+        Err(err) => Finding::Skipped {
+            site,
+            reason: SkipReason::NotAReference(err),
+        },
+        Ok(_) if !word.contiguous => Finding::Skipped {
+            site,
+            reason: SkipReason::Escaped,
+        },
+        Ok(reference) => Finding::Image { site, reference },
+    }
 }
 
 /// A `--platform` value naming one platform (not `$BUILDPLATFORM` or another

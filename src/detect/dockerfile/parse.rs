@@ -225,10 +225,42 @@ fn heredocs(words: &[Word]) -> Vec<(String, bool)> {
 /// Parses a Dockerfile.
 pub fn parse(text: &str) -> Result<Dockerfile, DetectError> {
     let lines = lines(text);
+    let (directives, escape, mut index) = parse_directives(text, &lines)?;
+    let mut instructions = Vec::new();
+    while index < lines.len() {
+        let line = lines[index].clone();
+        if is_blank(text, &line) || is_comment_line(text, &line) {
+            index += 1;
+            continue;
+        }
+        let first_line = index;
+        let logical = logical_instruction(text, &lines, &mut index, escape);
+        // `lines` holds every line of the text, so its index is the line.
+        let Some(instruction) = instruction_of(words_of(&logical, escape), first_line + 1) else {
+            continue;
+        };
+        if matches!(instruction.keyword.as_str(), "RUN" | "COPY" | "ADD") {
+            skip_heredocs(text, &lines, &mut index, &instruction.args)?;
+        }
+        instructions.push(instruction);
+    }
+    Ok(Dockerfile {
+        directives,
+        escape,
+        instructions,
+    })
+}
+
+/// The parser directives at the very top (until any other line or a
+/// repeated one), the escape character they choose, and the index of the
+/// first line after them.
+fn parse_directives(
+    text: &str,
+    lines: &[Range<usize>],
+) -> Result<(Vec<Directive>, char, usize), DetectError> {
     let mut directives = Vec::new();
     let mut escape = '\\';
     let mut index = 0;
-    // Parser directives: only at the very top, until any other line.
     while index < lines.len() {
         let Some(found) = directive(text, lines[index].clone()) else {
             break;
@@ -252,94 +284,103 @@ pub fn parse(text: &str) -> Result<Dockerfile, DetectError> {
         directives.push(found);
         index += 1;
     }
-    let mut instructions = Vec::new();
-    while index < lines.len() {
-        let line = lines[index].clone();
-        if is_blank(text, &line) || is_comment_line(text, &line) {
-            index += 1;
-            continue;
+    Ok((directives, escape, index))
+}
+
+/// The characters of one logical instruction starting at line `index`, over
+/// its continued lines (comment and blank lines inside it skipped); `index`
+/// moves past it.
+fn logical_instruction(
+    text: &str,
+    lines: &[Range<usize>],
+    index: &mut usize,
+    escape: char,
+) -> Logical {
+    let mut logical: Logical = Vec::new();
+    loop {
+        let line = lines[*index].clone();
+        *index += 1;
+        let cont = continuation(text, &line, escape);
+        let end = cont.unwrap_or(line.end);
+        logical.extend(
+            text[line.start..end]
+                .char_indices()
+                .map(|(i, c)| (c, line.start + i)),
+        );
+        if cont.is_none() {
+            break;
         }
-        // One logical instruction over continued lines.
-        let mut logical: Logical = Vec::new();
-        let first_line = index;
-        loop {
-            let line = lines[index].clone();
-            index += 1;
-            let cont = continuation(text, &line, escape);
-            let end = cont.unwrap_or(line.end);
-            logical.extend(
-                text[line.start..end]
-                    .char_indices()
-                    .map(|(i, c)| (c, line.start + i)),
-            );
-            if cont.is_none() {
-                break;
-            }
-            // Skip comment and blank lines inside the instruction.
-            while index < lines.len()
-                && (is_comment_line(text, &lines[index]) || is_blank(text, &lines[index]))
-            {
-                index += 1;
-            }
-            if index >= lines.len() {
-                break;
-            }
+        // Skip comment and blank lines inside the instruction.
+        while *index < lines.len()
+            && (is_comment_line(text, &lines[*index]) || is_blank(text, &lines[*index]))
+        {
+            *index += 1;
         }
-        let mut words = words_of(&logical, escape);
-        if words.is_empty() {
-            continue;
+        if *index >= lines.len() {
+            break;
         }
-        let keyword_word = words.remove(0);
-        let mut keyword = keyword_word
-            .text
-            .trim_start_matches('\u{feff}')
-            .to_ascii_uppercase();
-        let mut onbuild = false;
-        if keyword == "ONBUILD" && !words.is_empty() {
-            onbuild = true;
-            keyword = words.remove(0).text.to_ascii_uppercase();
-        }
-        let mut flags = Vec::new();
-        while words.first().is_some_and(|w| w.text.starts_with("--")) {
-            flags.push(words.remove(0));
-        }
-        if matches!(keyword.as_str(), "RUN" | "COPY" | "ADD") {
-            for (delimiter, strip) in heredocs(&words) {
-                let opened_at = lines[index - 1].start;
-                loop {
-                    let Some(body) = lines.get(index).cloned() else {
-                        return Err(error(
-                            text,
-                            opened_at,
-                            format!("heredoc `{delimiter}` is not terminated"),
-                        ));
-                    };
-                    index += 1;
-                    let content = &text[body];
-                    let content = if strip {
-                        content.trim_start_matches('\t')
-                    } else {
-                        content
-                    };
-                    if content == delimiter {
-                        break;
-                    }
-                }
-            }
-        }
-        // `lines` holds every line of the text, so its index is the line.
-        let line = first_line + 1;
-        instructions.push(Instruction {
-            keyword,
-            onbuild,
-            flags,
-            args: words,
-            line,
-        });
     }
-    Ok(Dockerfile {
-        directives,
-        escape,
-        instructions,
+    logical
+}
+
+/// An instruction from its words: the keyword (after any `ONBUILD`), the
+/// leading `--` flags, the arguments. `None` for no words.
+fn instruction_of(mut words: Vec<Word>, line: usize) -> Option<Instruction> {
+    if words.is_empty() {
+        return None;
+    }
+    let keyword_word = words.remove(0);
+    let mut keyword = keyword_word
+        .text
+        .trim_start_matches('\u{feff}')
+        .to_ascii_uppercase();
+    let mut onbuild = false;
+    if keyword == "ONBUILD" && !words.is_empty() {
+        onbuild = true;
+        keyword = words.remove(0).text.to_ascii_uppercase();
+    }
+    let mut flags = Vec::new();
+    while words.first().is_some_and(|w| w.text.starts_with("--")) {
+        flags.push(words.remove(0));
+    }
+    Some(Instruction {
+        keyword,
+        onbuild,
+        flags,
+        args: words,
+        line,
     })
+}
+
+/// Moves `index` past the bodies of the heredocs `words` open (the lines
+/// up to each delimiter); an unterminated heredoc is an error.
+fn skip_heredocs(
+    text: &str,
+    lines: &[Range<usize>],
+    index: &mut usize,
+    words: &[Word],
+) -> Result<(), DetectError> {
+    for (delimiter, strip) in heredocs(words) {
+        let opened_at = lines[*index - 1].start;
+        loop {
+            let Some(body) = lines.get(*index).cloned() else {
+                return Err(error(
+                    text,
+                    opened_at,
+                    format!("heredoc `{delimiter}` is not terminated"),
+                ));
+            };
+            *index += 1;
+            let content = &text[body];
+            let content = if strip {
+                content.trim_start_matches('\t')
+            } else {
+                content
+            };
+            if content == delimiter {
+                break;
+            }
+        }
+    }
+    Ok(())
 }
