@@ -223,23 +223,26 @@ pub fn findings(
     rules: &Rules,
 ) -> Result<Option<(FileKind, Vec<Finding>)>, FileError> {
     let detector = detector_for(path, text);
-    if detector == Detector::Dockerfile {
-        let findings = detect::dockerfile::scan(text).map_err(FileError::Dockerfile)?;
-        return Ok(Some((FileKind::Dockerfile, findings)));
-    }
     let json = crate::walk::is_json(path);
     // A JSON file is read only when it may hold a Kubernetes object
     // (`package.json` and friends are not ours).
-    if json && !(text.contains("\"apiVersion\"") && text.contains("\"kind\"")) {
+    if detector != Detector::Dockerfile
+        && json
+        && !(text.contains("\"apiVersion\"") && text.contains("\"kind\""))
+    {
         return Ok(None);
     }
     let scanned = match detector {
+        Detector::Dockerfile => {
+            let findings = detect::dockerfile::scan(text).map_err(FileError::Dockerfile)?;
+            return Ok(Some((FileKind::Dockerfile, findings)));
+        }
         Detector::ChartValues => detect::scan_values(text),
         Detector::Values => match scan_yaml(path, text, rules) {
             Ok(None) => detect::scan_values(text),
             other => other,
         },
-        Detector::Yaml | Detector::Dockerfile => scan_yaml(path, text, rules),
+        Detector::Yaml => scan_yaml(path, text, rules),
     };
     let found = scanned.map_err(FileError::Yaml)?;
     Ok(found.filter(|(kind, _)| !json || *kind == FileKind::Kubernetes))
@@ -269,5 +272,54 @@ mod tests {
         let at = text.find('x').unwrap();
         assert_eq!(line_of(text, at), "image: x # digestpin:ignore");
         assert_eq!(line_of(text, text.len()), "b: 2");
+    }
+
+    #[test]
+    fn the_detector_is_picked_by_name_then_path_then_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path().join("chart");
+        std::fs::create_dir(&chart).unwrap();
+        std::fs::write(chart.join("Chart.yaml"), "name: c\n").unwrap();
+        let from = "FROM alpine:3.20\nRUN true\n";
+        let yaml = "image: x\n";
+        let cases = [
+            (dir.path().join("Dockerfile"), yaml, Detector::Dockerfile),
+            (dir.path().join("build.txt"), from, Detector::Dockerfile),
+            (dir.path().join("build.yaml"), from, Detector::Yaml),
+            (chart.join("values.yaml"), yaml, Detector::ChartValues),
+            (dir.path().join("values-prod.yaml"), yaml, Detector::Values),
+            (
+                dir.path().join(".github/workflows/ci.yml"),
+                yaml,
+                Detector::Yaml,
+            ),
+            (dir.path().join("kustomization.yaml"), yaml, Detector::Yaml),
+        ];
+        let got: Vec<Detector> = cases
+            .iter()
+            .map(|(path, text, _)| detector_for(path, text))
+            .collect();
+        let want: Vec<Detector> = cases.iter().map(|(_, _, want)| *want).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_json_file_is_read_only_for_a_kubernetes_object() {
+        let rules = Rules::default();
+        let pod = r#"{"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"name": "a", "image": "nginx:1.25"}]}}"#;
+        let compose = r#"{"services": {"a": {"image": "nginx:1.25"}}}"#;
+        let kinds = |text: &str| {
+            findings(Path::new("x.json"), text, &rules)
+                .unwrap()
+                .map(|(kind, found)| (kind, found.len()))
+        };
+        assert_eq!(kinds(pod), Some((FileKind::Kubernetes, 1)));
+        assert_eq!(kinds(compose), None);
+        assert_eq!(
+            findings(Path::new("x.yaml"), compose, &rules)
+                .unwrap()
+                .map(|(kind, found)| (kind, found.len())),
+            Some((FileKind::Compose, 1))
+        );
     }
 }

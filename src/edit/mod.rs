@@ -9,7 +9,7 @@
 //! ([`check`]) re-parses the new text and checks that the YAML event stream
 //! changed in the intended scalar values only. A job gathers a file's edits
 //! in a [`FileFix`] ([`fix`]), whose `apply` splices and checks them; the
-//! caller writes the results with [`write()`] ([`write`]), the one door
+//! caller writes the results with [`write()`] ([`write`](mod@write)), the one door
 //! through which every rewrite reaches the disk.
 
 use std::ops::Range;

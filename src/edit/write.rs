@@ -1,4 +1,4 @@
-//! The atomic write every rewrite goes through: [`write`] puts each new text
+//! The atomic write every rewrite goes through: [`write()`] puts each new text
 //! in place through a temporary file in the same directory and a rename,
 //! keeping the file's permissions, and leaves alone a file another program
 //! changed since it was read. [`remove_temporaries`] (on a signal) and

@@ -2,7 +2,7 @@
 //! files ([`crate::scan`]) to what happened. A job never prints and never
 //! writes: a rewriting job returns each file's new text in its [`Outcome`]
 //! (made through [`crate::edit::FileFix`]), and the caller writes them with
-//! [`crate::edit::write`].
+//! [`crate::edit::write()`].
 //!
 //! - [`pin`]: resolve tags and pin them (online).
 //! - [`update`]: move pins whose tag moved (online).
