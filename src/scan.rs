@@ -48,6 +48,17 @@ impl FileError {
     }
 }
 
+impl From<crate::edit::WriteError> for FileError {
+    fn from(error: crate::edit::WriteError) -> Self {
+        use crate::edit::WriteError;
+        match error {
+            WriteError::Read(e) => Self::Read(e),
+            WriteError::Write(e) => Self::Write(e),
+            WriteError::Changed => Self::Changed,
+        }
+    }
+}
+
 /// A file passed over, and why.
 #[derive(Debug)]
 pub struct FileProblem {

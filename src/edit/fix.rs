@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use super::{Edit, EditError};
-use crate::scan::ScannedFile;
+use crate::detect::FileKind;
 
 /// A file's text before and after.
 #[derive(Debug, Clone)]
@@ -43,15 +43,11 @@ impl<M> FileFix<M> {
         self.edits.is_empty()
     }
 
-    /// Applies the edits to `file`'s text and checks the result by
-    /// re-parsing.
-    pub fn apply(&self, file: &ScannedFile) -> Result<FileChange, EditError> {
-        let updated = super::apply(&file.text, &self.edits)?;
-        super::check_rewrite_for(file.kind, &file.text, &updated, &self.expected)?;
-        Ok(FileChange {
-            path: file.path.clone(),
-            original: file.text.clone(),
-            updated,
-        })
+    /// Applies the edits to `text` (a file of `kind`) and checks the result
+    /// by re-parsing; returns the new text.
+    pub fn apply(&self, kind: FileKind, text: &str) -> Result<String, EditError> {
+        let updated = super::apply(text, &self.edits)?;
+        super::check_rewrite_for(kind, text, &updated, &self.expected)?;
+        Ok(updated)
     }
 }

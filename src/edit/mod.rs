@@ -22,7 +22,7 @@ pub mod write;
 
 pub use check::{check_rewrite, check_rewrite_for};
 pub use fix::{FileChange, FileFix};
-pub use write::{remove_stale_temporaries, remove_temporaries, write};
+pub use write::{WriteError, WriteFailure, remove_stale_temporaries, remove_temporaries, write};
 
 /// Replace the bytes of `range` with `content`.
 #[derive(Debug, Clone, PartialEq, Eq)]

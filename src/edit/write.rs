@@ -8,17 +8,34 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::FileChange;
-use crate::scan::{FileError, FileProblem};
+
+/// Why a change was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("cannot read: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("cannot write: {0}")]
+    Write(#[source] std::io::Error),
+    #[error("changed by another program since it was read; left as it is")]
+    Changed,
+}
+
+/// A change not written, and why.
+#[derive(Debug)]
+pub struct WriteFailure {
+    pub path: PathBuf,
+    pub error: WriteError,
+}
 
 /// Writes each change through a temporary file in the same directory and a
 /// rename, keeping the original's permissions. A file whose bytes are no longer
 /// those that were read (another program changed it meanwhile) is left alone.
 /// Returns the failures.
-pub fn write(changes: &[FileChange]) -> Vec<FileProblem> {
+pub fn write(changes: &[FileChange]) -> Vec<WriteFailure> {
     let mut failures = Vec::new();
     for change in changes {
         if let Err(error) = write_file(&change.path, &change.original, &change.updated) {
-            failures.push(FileProblem {
+            failures.push(WriteFailure {
                 path: change.path.clone(),
                 error,
             });
@@ -100,10 +117,10 @@ fn process_is_alive(pid: u32) -> bool {
     !proc.is_dir() || proc.join(pid.to_string()).exists()
 }
 
-fn write_file(path: &Path, original: &str, text: &str) -> Result<(), FileError> {
+fn write_file(path: &Path, original: &str, text: &str) -> Result<(), WriteError> {
     let dir = directory_of(path);
     let permissions = std::fs::metadata(path)
-        .map_err(FileError::Write)?
+        .map_err(WriteError::Write)?
         .permissions();
     // Made and registered under the lock, so an interruption either sees the
     // file or stops it from being made.
@@ -112,7 +129,7 @@ fn write_file(path: &Path, original: &str, text: &str) -> Result<(), FileError> 
         let temp = tempfile::Builder::new()
             .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
             .tempfile_in(dir)
-            .map_err(FileError::Write)?;
+            .map_err(WriteError::Write)?;
         paths.push(temp.path().to_path_buf());
         temp
     };
@@ -121,7 +138,7 @@ fn write_file(path: &Path, original: &str, text: &str) -> Result<(), FileError> 
     let result = fill_and_replace(&mut temp, path, original, text, permissions).and_then(|()| {
         temp.persist(path)
             .map(drop)
-            .map_err(|e| FileError::Write(e.error))
+            .map_err(|e| WriteError::Write(e.error))
     });
     lock_temporaries().retain(|p| p != &temp_path);
     result
@@ -133,16 +150,16 @@ fn fill_and_replace(
     original: &str,
     text: &str,
     permissions: std::fs::Permissions,
-) -> Result<(), FileError> {
-    temp.write_all(text.as_bytes()).map_err(FileError::Write)?;
-    temp.as_file().sync_all().map_err(FileError::Write)?;
+) -> Result<(), WriteError> {
+    temp.write_all(text.as_bytes()).map_err(WriteError::Write)?;
+    temp.as_file().sync_all().map_err(WriteError::Write)?;
     temp.as_file()
         .set_permissions(permissions)
-        .map_err(FileError::Write)?;
+        .map_err(WriteError::Write)?;
     // Last look before the rename: is the file still what we read?
-    let now = std::fs::read(path).map_err(FileError::Read)?;
+    let now = std::fs::read(path).map_err(WriteError::Read)?;
     if now != original.as_bytes() {
-        return Err(FileError::Changed);
+        return Err(WriteError::Changed);
     }
     Ok(())
 }

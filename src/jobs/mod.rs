@@ -25,7 +25,7 @@ pub mod verify;
 use std::path::{Path, PathBuf};
 
 use crate::detect::{Site, SkipReason};
-use crate::edit::{FileChange, FileFix};
+use crate::edit::{FileChange, FileFix, WriteFailure};
 use crate::reference::Reference;
 use crate::registry::ResolveError;
 use crate::scan::{FileError, FileProblem, ScannedFile};
@@ -121,6 +121,16 @@ impl From<FileProblem> for Message {
     }
 }
 
+impl From<WriteFailure> for Message {
+    /// A change not written fails the run.
+    fn from(failure: WriteFailure) -> Self {
+        Message::FileFailed {
+            path: failure.path,
+            error: failure.error.into(),
+        }
+    }
+}
+
 /// Counts for the summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -171,11 +181,15 @@ impl Outcome {
         if fix.is_empty() {
             return;
         }
-        match fix.apply(file) {
-            Ok(change) => {
+        match fix.apply(file.kind, &file.text) {
+            Ok(updated) => {
                 self.summary.changed += fix.messages.len();
                 self.messages.extend(fix.messages);
-                self.changes.push(change);
+                self.changes.push(FileChange {
+                    path: file.path.clone(),
+                    original: file.text.clone(),
+                    updated,
+                });
             }
             Err(error) => {
                 self.summary.file_errors += 1;
