@@ -153,18 +153,11 @@ pub fn unpin_edit(text: &str, site: &Site) -> Option<EntryEdit> {
 mod tests {
     use super::*;
     use crate::detect::{self as scan, Finding};
-    use std::path::Path;
 
     const D: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
 
     fn sites(text: &str) -> Vec<Site> {
-        let (_, findings) = scan::scan_path_with(
-            Path::new("kustomization.yaml"),
-            text,
-            &scan::rules::Rules::default(),
-        )
-        .unwrap()
-        .unwrap();
+        let (_, findings) = scan::scan_kustomization(text).unwrap().unwrap();
         findings
             .into_iter()
             .filter_map(|f| match f {

@@ -2,7 +2,8 @@
 //! resolve their tags to digests at the image's registry, and rewrite each
 //! reference in place, changing no other byte.
 //!
-//! Pipeline: [`walk`] → [`detect`] → [`registry`] → [`edit`] → report (in the binary).
+//! Pipeline: [`walk`] → [`scan`] ([`detect`]) → [`jobs`] ([`registry`], [`edit`])
+//! → report (in the binary).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod commit;
@@ -10,12 +11,11 @@ pub mod config;
 pub mod detect;
 pub mod edit;
 pub mod job;
+pub mod jobs;
 pub mod kustomize;
-pub mod lifecycle;
-pub mod pin;
 pub mod reference;
-pub mod refresh;
 pub mod registry;
+pub mod scan;
 pub mod settings;
 pub mod state;
 pub mod walk;

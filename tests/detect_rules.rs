@@ -13,9 +13,12 @@ use std::time::{Duration, Instant};
 use digestpin::detect::yaml::{self, Node, NodeId, Tree};
 use digestpin::detect::{self, Finding};
 use digestpin::edit::PinStyle;
-use digestpin::lifecycle;
-use digestpin::pin::{self, PinOptions, ScannedFile};
+use digestpin::jobs::{
+    check, list,
+    pin::{self, PinOptions},
+};
 use digestpin::registry::{ResolveError, ResolveKey, Resolved};
+use digestpin::scan::{self, ScannedFile};
 use proptest::prelude::*;
 
 fn run(dir: &Path, args: &[&str]) -> Output {
@@ -387,12 +390,12 @@ fn check_time_is_linear_in_file_size() {
     let large = dir.path().join("large.yaml");
     std::fs::write(&small, pods(2_000)).unwrap();
     std::fs::write(&large, pods(20_000)).unwrap();
-    let checker = lifecycle::Checker::new(&lifecycle::Policy::default()).unwrap();
+    let checker = check::Checker::new(&check::Policy::default()).unwrap();
     let time = |path: &PathBuf| {
         fastest(|| {
-            let (files, messages) = pin::scan(std::slice::from_ref(path));
+            let (files, messages) = scan::scan(std::slice::from_ref(path));
             assert!(messages.is_empty());
-            let violations = lifecycle::check(&files, &checker);
+            let violations = check::check(&files, &checker);
             assert_eq!(violations.len(), files[0].findings.len());
         })
     };
@@ -650,11 +653,11 @@ proptest! {
             kind,
             findings: found,
         };
-        let _ = lifecycle::check(
+        let _ = check::check(
             std::slice::from_ref(&file),
-            &lifecycle::Checker::new(&lifecycle::Policy::default()).unwrap(),
+            &check::Checker::new(&check::Policy::default()).unwrap(),
         );
-        let _ = lifecycle::list(std::slice::from_ref(&file));
+        let _ = list::list(std::slice::from_ref(&file));
         let options = PinOptions {
             style: if tag_digest { PinStyle::TagDigest } else { PinStyle::Comment },
             platform: None,

@@ -11,8 +11,9 @@ use std::path::PathBuf;
 
 use digestpin::detect::{self, Finding};
 use digestpin::edit::PinStyle;
-use digestpin::pin::{self, PinOptions, ScannedFile};
+use digestpin::jobs::pin::{self, PinOptions};
 use digestpin::registry::{ResolveError, ResolveKey, Resolved};
+use digestpin::scan::ScannedFile;
 use proptest::prelude::*;
 use sha2::{Digest as _, Sha256};
 

@@ -10,8 +10,9 @@ use anyhow::Context as _;
 use digestpin::commit::Committer;
 use digestpin::config::Config;
 use digestpin::job::{JobKind, Mode};
-use digestpin::pin;
+use digestpin::jobs;
 use digestpin::registry::{Resolver, ResolverOptions};
+use digestpin::scan::ScannedFile;
 use digestpin::settings::Settings;
 use digestpin::walk::{self, WalkOptions};
 
@@ -102,7 +103,7 @@ impl Context {
     pub(crate) fn scan(
         &mut self,
         paths: &Paths,
-    ) -> anyhow::Result<(Vec<pin::ScannedFile>, Vec<pin::Message>, bool)> {
+    ) -> anyhow::Result<(Vec<ScannedFile>, Vec<jobs::Message>, bool)> {
         let options = WalkOptions {
             includes: self.settings.include.clone(),
             excludes: self.settings.exclude.clone(),
@@ -115,7 +116,7 @@ impl Context {
         }
         let bar = self.progress_bar(walked.files.len() as u64, "scanning files");
         let rules = digestpin::detect::rules::Rules::new(&self.settings.custom_resources)?;
-        let (files, messages) = pin::scan_walked(&walked, &rules, &mut |done| {
+        let (files, problems) = digestpin::scan::scan_walked(&walked, &rules, &mut |done| {
             if let Some(bar) = &bar {
                 bar.set_position(done as u64);
             }
@@ -123,10 +124,11 @@ impl Context {
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
+        let messages: Vec<jobs::Message> = problems.into_iter().map(jobs::Message::from).collect();
         // A file that could not be read or is not text fails every command.
         let unread = messages
             .iter()
-            .any(|m| matches!(m, pin::Message::FileFailed { .. }));
+            .any(|m| matches!(m, jobs::Message::FileFailed { .. }));
         self.walked = walked.files;
         Ok((files, messages, !walked.errors.is_empty() || unread))
     }
@@ -136,8 +138,8 @@ impl Context {
     pub(crate) fn finish(
         &mut self,
         mode: Mode,
-        mut outcome: pin::Outcome,
-        mut messages: Vec<pin::Message>,
+        mut outcome: jobs::Outcome,
+        mut messages: Vec<jobs::Message>,
         walk_failed: bool,
         commit: Option<(&CommitArgs, &str)>,
     ) -> anyhow::Result<Status> {
@@ -157,29 +159,32 @@ impl Context {
         messages.append(&mut outcome.messages);
         if mode == Mode::Write {
             remove_temporaries_on_signal();
-            pin::remove_stale_temporaries(&self.walked);
-            let mut failures = pin::write(&outcome.changes);
+            digestpin::edit::remove_stale_temporaries(&self.walked);
+            let mut failures: Vec<jobs::Message> = digestpin::edit::write(&outcome.changes)
+                .into_iter()
+                .map(jobs::Message::from)
+                .collect();
             outcome.summary.file_errors += failures.len();
             let wrote_all = failures.is_empty();
             // A file that was not written is not reported as changed.
             let unwritten: Vec<PathBuf> = failures
                 .iter()
                 .filter_map(|m| match m {
-                    pin::Message::FileFailed { path, .. } => Some(path.clone()),
+                    jobs::Message::FileFailed { path, .. } => Some(path.clone()),
                     _ => None,
                 })
                 .collect();
             outcome.changes.retain(|c| !unwritten.contains(&c.path));
             let before = messages.len();
             messages.retain(|m| match m {
-                pin::Message::Pinned { at, .. } | pin::Message::Rewritten { at, .. } => {
+                jobs::Message::Pinned { at, .. } | jobs::Message::Rewritten { at, .. } => {
                     !unwritten.contains(&at.path)
                 }
                 _ => true,
             });
-            outcome.summary.pinned = outcome
+            outcome.summary.changed = outcome
                 .summary
-                .pinned
+                .changed
                 .saturating_sub(before - messages.len());
             messages.append(&mut failures);
             if let (Some(committer), Some((args, subject))) = (&committer, commit)
@@ -233,7 +238,7 @@ fn remove_temporaries_on_signal() {
             }
         });
         // Holding the guard, no new temporary file is made before the exit.
-        let _guard = pin::remove_temporaries();
+        let _guard = digestpin::edit::remove_temporaries();
         std::process::exit(code);
     });
 }
@@ -242,11 +247,11 @@ fn remove_temporaries_on_signal() {
 fn remove_temporaries_on_signal() {}
 
 /// The commit message body: one line per rewritten reference.
-fn commit_body(messages: &[pin::Message]) -> String {
+fn commit_body(messages: &[jobs::Message]) -> String {
     let mut lines = Vec::new();
     for message in messages {
         match message {
-            pin::Message::Pinned {
+            jobs::Message::Pinned {
                 at,
                 reference,
                 digest,
@@ -255,7 +260,7 @@ fn commit_body(messages: &[pin::Message]) -> String {
                 at.path.display(),
                 at.line
             )),
-            pin::Message::Rewritten { at, from, to } => lines.push(format!(
+            jobs::Message::Rewritten { at, from, to } => lines.push(format!(
                 "- {}:{}: {from} -> {to}",
                 at.path.display(),
                 at.line

@@ -16,10 +16,8 @@ use anyhow::Context as _;
 use digestpin::config::Config;
 use digestpin::edit::PinStyle;
 use digestpin::job::{JobKind, Mode};
-use digestpin::lifecycle;
-use digestpin::pin::{self, PinOptions};
+use digestpin::jobs::{self, pin::PinOptions};
 use digestpin::reference::Reference;
-use digestpin::refresh;
 use digestpin::settings::{Settings, Source};
 
 pub use args::Args;
@@ -130,7 +128,7 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
             digestpin::config::HelmStyle::Auto => digestpin::detect::helm::HelmStyle::Auto,
         },
     };
-    let outcome = pin::plan(&files, &resolver, &options);
+    let outcome = jobs::pin::plan(&files, &resolver, &options);
     let commit = Some((&args.commit, "Pin container images by digest"));
     let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
     done(&mut ctx, status)
@@ -141,12 +139,12 @@ fn run_check(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
     flags.policy.deny_latest = args.deny_latest.then_some(true);
     flags.policy.allow = (!args.allow.is_empty()).then(|| args.allow.clone());
     let mut ctx = Context::new(global, flags, Mode::Check, JobKind::Check)?;
-    let checker = lifecycle::Checker::new(&lifecycle::Policy {
+    let checker = jobs::check::Checker::new(&jobs::check::Policy {
         deny_latest: ctx.settings.deny_latest,
         allow: ctx.settings.allow.clone(),
     })?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let violations = lifecycle::check(&files, &checker);
+    let violations = jobs::check::check(&files, &checker);
     ctx.report.violations(&violations);
     ctx.report.messages(&messages);
     let status = Status::of(walk_failed, !violations.is_empty());
@@ -159,7 +157,7 @@ fn run_update(global: &Global, args: &UpdateArgs) -> anyhow::Result<Status> {
     let mut ctx = Context::new(global, flags, mode, JobKind::Update)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
-    let outcome = refresh::update(&files, &resolver);
+    let outcome = jobs::update::update(&files, &resolver);
     let commit = Some((&args.commit, "Update pinned image digests"));
     let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
     done(&mut ctx, status)
@@ -170,12 +168,12 @@ fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
     let mut ctx = Context::new(global, flags, Mode::Check, JobKind::Verify)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
-    let (checked, findings) = refresh::verify(&files, &resolver);
+    let (checked, findings) = jobs::verify::verify(&files, &resolver);
     ctx.report.verified(checked, &findings);
     ctx.report.messages(&messages);
     let failed = findings
         .iter()
-        .any(|f| matches!(f.problem, refresh::Problem::Failed(_)));
+        .any(|f| matches!(f.problem, jobs::verify::Problem::Failed(_)));
     let status = Status::of(walk_failed || failed, !findings.is_empty());
     done(&mut ctx, status)
 }
@@ -186,12 +184,12 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
     flags.style = args.style;
     let mut ctx = Context::new(global, flags, mode, JobKind::Unpin)?;
     let style = match (args.all, ctx.settings.style) {
-        (true, _) => lifecycle::UnpinStyle::All,
-        (false, PinStyle::TagDigest) => lifecycle::UnpinStyle::TagDigest,
-        (false, PinStyle::Comment) => lifecycle::UnpinStyle::Comment,
+        (true, _) => jobs::unpin::UnpinStyle::All,
+        (false, PinStyle::TagDigest) => jobs::unpin::UnpinStyle::TagDigest,
+        (false, PinStyle::Comment) => jobs::unpin::UnpinStyle::Comment,
     };
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let outcome = lifecycle::unpin(&files, style);
+    let outcome = jobs::unpin::unpin(&files, style);
     let status = ctx.finish(mode, outcome, messages, walk_failed, None)?;
     done(&mut ctx, status)
 }
@@ -199,7 +197,7 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
 fn run_list(global: &Global, args: &ListArgs) -> anyhow::Result<Status> {
     let mut ctx = Context::new(global, args.paths.layer(), Mode::Check, JobKind::List)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let entries = lifecycle::list(&files);
+    let entries = jobs::list::list(&files);
     if global.format == Format::Markdown {
         ctx.report.list_markdown(&entries);
     } else {
@@ -251,7 +249,7 @@ fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
     let keys: Vec<_> = parsed
         .iter()
         .filter(|(_, r)| r.digest().is_none())
-        .map(|(_, r)| pin::resolve_key(r, platform.as_ref()))
+        .map(|(_, r)| jobs::pin::resolve_key(r, platform.as_ref()))
         .collect();
     let results = resolver.resolve_all(&keys);
     // In the order given on the command line.
@@ -267,7 +265,7 @@ fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
         let result = if let Some(digest) = reference.digest() {
             Ok(digest.to_string())
         } else {
-            match results.get(&pin::resolve_key(reference, platform.as_ref())) {
+            match results.get(&jobs::pin::resolve_key(reference, platform.as_ref())) {
                 Some(Ok(resolved)) => Ok(resolved.digest.clone()),
                 Some(Err(err)) => Err(err.to_string()),
                 None => Err("not resolved".to_string()),

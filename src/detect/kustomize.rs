@@ -145,8 +145,7 @@ fn finding(tree: &Tree, entry: &Entry) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::Rules;
-    use crate::detect::scan_path_with;
+    use crate::detect::scan_kustomization;
 
     #[test]
     fn kustomization_files_are_chosen_by_name() {
@@ -189,10 +188,7 @@ images:
   newTag: \"no spaces allowed\"
 "
         );
-        let (kind, findings) =
-            scan_path_with(Path::new("kustomization.yaml"), &text, &Rules::default())
-                .unwrap()
-                .unwrap();
+        let (kind, findings) = scan_kustomization(&text).unwrap().unwrap();
         assert_eq!(kind, FileKind::Kustomize);
         let got: Vec<(String, &str, usize, Option<String>)> = findings
             .iter()
@@ -246,7 +242,7 @@ images:
     #[test]
     fn a_kustomization_without_images_is_not_kept() {
         let text = "resources:\n- deploy.yaml\n";
-        let path = Path::new("kustomization.yaml");
-        assert_eq!(scan_path_with(path, text, &Rules::default()), Ok(None));
+        assert!(is_kustomization_path(Path::new("kustomization.yaml")));
+        assert_eq!(scan_kustomization(text), Ok(None));
     }
 }

@@ -15,6 +15,8 @@ pub mod rules;
 mod workflow;
 pub mod yaml;
 
+pub use workflow::is_workflow_path;
+
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -203,26 +205,19 @@ pub fn scan_with(
     Ok(Some((kind, collector.finish(kind))))
 }
 
-/// [`scan_with`] for the file at `path`: files recognised by their path
-/// (GitHub workflows, kustomizations) are read by their own detector; any
-/// other file by its content.
-pub fn scan_path_with(
-    path: &std::path::Path,
-    text: &str,
-    rules: &Rules,
-) -> Result<Option<(FileKind, Vec<Finding>)>, DetectError> {
-    if workflow::is_workflow_path(path) {
-        let tree = yaml::parse(text)?;
-        let mut collector = Collector::new(text, &tree);
-        return Ok(
-            workflow::detect(&tree, &mut collector).map(|kind| (kind, collector.finish(kind)))
-        );
-    }
-    if kustomize::is_kustomization_path(path) {
-        let tree = yaml::parse(text)?;
-        return Ok(kustomize::detect(text, &tree).map(|f| (FileKind::Kustomize, f)));
-    }
-    scan_with(text, rules)
+/// Finds the images of a GitHub workflow (see `detect::workflow`). `Ok(None)`: it
+/// names no image.
+pub fn scan_workflow(text: &str) -> Result<Option<(FileKind, Vec<Finding>)>, DetectError> {
+    let tree = yaml::parse(text)?;
+    let mut collector = Collector::new(text, &tree);
+    Ok(workflow::detect(&tree, &mut collector).map(|kind| (kind, collector.finish(kind))))
+}
+
+/// Finds the `images[]` entries of a kustomization (see [`kustomize`]).
+/// `Ok(None)`: it has none.
+pub fn scan_kustomization(text: &str) -> Result<Option<(FileKind, Vec<Finding>)>, DetectError> {
+    let tree = yaml::parse(text)?;
+    Ok(kustomize::detect(text, &tree).map(|f| (FileKind::Kustomize, f)))
 }
 
 /// Finds the images of a Helm chart's values file (see [`helm`]). Invalid

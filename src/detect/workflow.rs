@@ -17,7 +17,7 @@ const DOCKER_SCHEME: &str = "docker://";
 
 /// Whether `path` is a workflow file: `*.yml` or `*.yaml` directly in a
 /// `.github/workflows` directory.
-pub(super) fn is_workflow_path(path: &Path) -> bool {
+pub fn is_workflow_path(path: &Path) -> bool {
     let extension = path.extension().and_then(|e| e.to_str());
     if !matches!(extension, Some("yml" | "yaml")) {
         return false;
@@ -84,8 +84,7 @@ pub(super) fn detect(tree: &Tree, collector: &mut Collector<'_>) -> Option<FileK
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::Rules;
-    use crate::detect::{Finding, SkipReason, scan_path_with};
+    use crate::detect::{Finding, SkipReason, scan_workflow};
 
     #[test]
     fn workflow_files_are_chosen_by_path() {
@@ -108,10 +107,8 @@ mod tests {
 
     /// (value, text at the span, line, column, skip reason) of each finding.
     fn findings(text: &str) -> Vec<(String, String, usize, usize, Option<SkipReason>)> {
-        let path = Path::new(".github/workflows/ci.yml");
-        let (kind, findings) = scan_path_with(path, text, &Rules::default())
-            .unwrap()
-            .unwrap();
+        assert!(is_workflow_path(Path::new(".github/workflows/ci.yml")));
+        let (kind, findings) = scan_workflow(text).unwrap().unwrap();
         assert_eq!(kind, FileKind::Workflow);
         findings
             .into_iter()
@@ -171,7 +168,7 @@ jobs:
     #[test]
     fn a_workflow_without_images_is_not_kept() {
         let text = "on: push\njobs:\n  a:\n    steps:\n      - uses: actions/checkout@v4\n";
-        let path = Path::new(".github/workflows/ci.yml");
-        assert_eq!(scan_path_with(path, text, &Rules::default()), Ok(None));
+        assert!(is_workflow_path(Path::new(".github/workflows/ci.yml")));
+        assert_eq!(scan_workflow(text), Ok(None));
     }
 }

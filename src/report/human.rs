@@ -3,8 +3,8 @@
 //! on one line.
 
 use digestpin::job::{JobKind, Mode};
-use digestpin::lifecycle::Violation;
-use digestpin::pin::Summary;
+use digestpin::jobs::Summary;
+use digestpin::jobs::check::Violation;
 
 use super::{Level, Record};
 
@@ -79,8 +79,8 @@ pub fn rewrite_summary(mode: Mode, job: JobKind, summary: &Summary, changed: usi
         "{} in {}: {} {action}, {} {kept}, {} skipped, {} failed",
         count(summary.found, "reference", "references"),
         count(summary.files, "file", "files"),
-        summary.pinned,
-        summary.already_pinned,
+        summary.changed,
+        summary.unchanged,
         summary.skipped,
         summary.failed
     );
@@ -181,7 +181,7 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
 /// The closing line of `check`: references counted once each, however many
 /// rules they break.
 pub fn check_summary(violations: &[Violation]) -> String {
-    use digestpin::lifecycle::Problem;
+    use digestpin::jobs::check::Problem;
     let places = |problem: Option<&Problem>| {
         violations
             .iter()

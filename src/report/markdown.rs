@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use digestpin::lifecycle::Entry;
+use digestpin::jobs::list::Entry;
 
 /// One row per (image, tag, digest or `not pinned`), with its places.
 pub type Rows = BTreeMap<(String, String, String), Vec<String>>;

@@ -20,9 +20,11 @@ mod sarif;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
-use digestpin::lifecycle::{Entry, Violation};
-use digestpin::pin::{FileChange, Location, Message, Summary};
-use digestpin::refresh::{Problem as VerifyProblem, Verified};
+use digestpin::edit::FileChange;
+use digestpin::jobs::check::Violation;
+use digestpin::jobs::list::Entry;
+use digestpin::jobs::verify::{Problem as VerifyProblem, Verified};
+use digestpin::jobs::{Location, Message, Summary};
 use digestpin::walk::WalkError;
 
 use digestpin::config::Config;
@@ -464,8 +466,8 @@ impl Report {
         self.summary = Some(json::Summary::Rewrite {
             files: summary.files,
             references: summary.found,
-            changed: summary.pinned,
-            already_pinned: summary.already_pinned,
+            changed: summary.changed,
+            already_pinned: summary.unchanged,
             skipped: summary.skipped,
             failed: summary.failed,
             file_errors: summary.file_errors,

@@ -102,8 +102,7 @@ pub fn with_explicit_latest(text: &str) -> String {
         if let digestpin::detect::Finding::Image { site, reference } = finding
             && reference.tag().is_none()
             && reference.digest().is_none()
-            && !digestpin::pin::line_of(text, site.span.start)
-                .contains(digestpin::pin::IGNORE_MARKER)
+            && !digestpin::scan::is_ignored(text, site)
         {
             out.insert_str(site.span.end, ":latest");
         }
@@ -125,8 +124,7 @@ pub fn with_explicit_latest_at(path: &Path, text: &str) -> String {
         if let digestpin::detect::Finding::Image { site, reference } = finding
             && reference.tag().is_none()
             && reference.digest().is_none()
-            && !digestpin::pin::line_of(text, site.span.start)
-                .contains(digestpin::pin::IGNORE_MARKER)
+            && !digestpin::scan::is_ignored(text, site)
         {
             out.insert_str(site.span.end, ":latest");
         }

@@ -1,0 +1,203 @@
+//! The jobs: one file a command, each a function from settings and scanned
+//! files ([`crate::scan`]) to what happened. A job never prints and never
+//! writes: a rewriting job returns each file's new text in its [`Outcome`]
+//! (made through [`crate::edit::FileFix`]), and the caller writes them with
+//! [`crate::edit::write()`].
+//!
+//! - [`pin`]: resolve tags and pin them (online).
+//! - [`update`]: move pins whose tag moved (online).
+//! - [`verify`]: report pins whose digest or tag moved or went (online).
+//! - [`unpin`]: turn pins back into `name:tag`.
+//! - [`check`]: the offline policy gate.
+//! - [`list`]: every reference and its state.
+//!
+//! This module holds the vocabulary they share: [`Location`], [`Message`],
+//! [`Summary`] and [`Outcome`].
+
+pub mod check;
+pub mod list;
+pub mod pin;
+mod tracked;
+pub mod unpin;
+pub mod update;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+
+use crate::detect::{Site, SkipReason};
+use crate::edit::{FileChange, FileFix, WriteFailure};
+use crate::reference::Reference;
+use crate::registry::ResolveError;
+use crate::scan::{FileError, FileProblem, ScannedFile};
+
+/// Where a message points.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    pub fn of(path: &Path, site: &Site) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            line: site.line,
+            column: site.column,
+        }
+    }
+}
+
+/// What happened, for the report layer.
+#[derive(Debug)]
+pub enum Message {
+    Pinned {
+        at: Location,
+        reference: String,
+        digest: String,
+    },
+    AlreadyPinned {
+        at: Location,
+        reference: String,
+    },
+    Skipped {
+        at: Location,
+        value: String,
+        reason: SkipReason,
+    },
+    Ignored {
+        at: Location,
+        value: String,
+    },
+    Failed {
+        at: Location,
+        reference: String,
+        error: ResolveError,
+    },
+    /// `pin --platform`: a Compose service's own `platform:` won over the
+    /// requested one.
+    ServicePlatform {
+        at: Location,
+        reference: String,
+        platform: String,
+        requested: String,
+    },
+    /// `unpin` and `update`: a value rewritten.
+    Rewritten {
+        at: Location,
+        from: String,
+        to: String,
+    },
+    /// `update`: the tag still points at the pinned digest.
+    UpToDate {
+        at: Location,
+        reference: String,
+    },
+    /// A pin whose tag is unknown (`name@sha256:…` without our comment).
+    NoKnownTag {
+        at: Location,
+        reference: String,
+    },
+    FileSkipped {
+        path: PathBuf,
+        error: FileError,
+    },
+    FileFailed {
+        path: PathBuf,
+        error: FileError,
+    },
+}
+
+impl From<FileProblem> for Message {
+    /// A file that could not be read or written fails the run; any other
+    /// file passed over is a reported skip.
+    fn from(problem: FileProblem) -> Self {
+        let FileProblem { path, error } = problem;
+        if error.is_error() {
+            Message::FileFailed { path, error }
+        } else {
+            Message::FileSkipped { path, error }
+        }
+    }
+}
+
+impl From<WriteFailure> for Message {
+    /// A change not written fails the run.
+    fn from(failure: WriteFailure) -> Self {
+        Message::FileFailed {
+            path: failure.path,
+            error: failure.error.into(),
+        }
+    }
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub found: usize,
+    /// References rewritten (pinned, updated or unpinned).
+    pub changed: usize,
+    /// References the job left as they are because they need no change
+    /// (already pinned, up to date, pinned in the other style).
+    pub unchanged: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    pub file_errors: usize,
+    /// References that resolved but stay unwritten because another
+    /// reference of their file failed.
+    pub held_back: usize,
+}
+
+/// What a job did: what to write and what to say.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub changes: Vec<FileChange>,
+    pub messages: Vec<Message>,
+    pub summary: Summary,
+}
+
+impl Outcome {
+    /// Whether some value was left unpinned that the tool cannot pin for a
+    /// reason other than templating (what `pin --check` fails on too).
+    pub fn has_unpinnable(&self) -> bool {
+        self.messages.iter().any(|m| match m {
+            Message::Skipped { value, reason, .. } => {
+                reason.check_rule().is_some()
+                    && !Reference::parse(value.trim()).is_ok_and(|r| r.digest().is_some())
+            }
+            _ => false,
+        })
+    }
+
+    /// Whether anything failed (exit code 2).
+    pub fn has_errors(&self) -> bool {
+        self.summary.failed > 0 || self.summary.file_errors > 0
+    }
+
+    /// Applies a file's fix ([`FileFix::apply`]) and records the change and
+    /// its messages; a file whose check fails is left alone and reported.
+    pub fn apply(&mut self, file: &ScannedFile, fix: FileFix<Message>) {
+        if fix.is_empty() {
+            return;
+        }
+        match fix.apply(file.kind, &file.text) {
+            Ok(updated) => {
+                self.summary.changed += fix.messages.len();
+                self.messages.extend(fix.messages);
+                self.changes.push(FileChange {
+                    path: file.path.clone(),
+                    original: file.text.clone(),
+                    updated,
+                });
+            }
+            Err(error) => {
+                self.summary.file_errors += 1;
+                self.messages.push(Message::FileFailed {
+                    path: file.path.clone(),
+                    error: FileError::Edit(error),
+                });
+            }
+        }
+    }
+}

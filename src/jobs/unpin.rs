@@ -1,0 +1,166 @@
+//! The `unpin` job: turns pins back into `name:tag`, the inverse of `pin` on
+//! the bytes when given the style `pin` used.
+
+use std::collections::HashMap;
+
+use super::{Location, Message, Outcome};
+use crate::detect::{FileKind, Finding, Site, SkipReason};
+use crate::edit::{Edit, FileFix, JsonDocuments};
+use crate::reference::Reference;
+use crate::scan::ScannedFile;
+use crate::state::{self, State};
+
+/// Which pins `unpin` turns back into `name:tag`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnpinStyle {
+    /// `name@sha256:… # tag`, the form `pin` writes by default.
+    Comment,
+    /// `name:tag@sha256:…`, the form of `pin --style tag-digest` (and of
+    /// many pins written by hand).
+    TagDigest,
+    /// Both forms.
+    All,
+}
+
+/// Turns every pin of the chosen form with a known tag back into
+/// `name:tag`, removing our tag comment: with the style `pin` used, the
+/// inverse of `pin` on the bytes (an untagged reference comes back as
+/// `name:latest`). Pins of the other form are left as they are.
+pub fn unpin(files: &[ScannedFile], style: UnpinStyle) -> Outcome {
+    let mut outcome = Outcome::default();
+    for file in files {
+        outcome.summary.files += 1;
+        let fix = unpin_file(file, style, &mut outcome);
+        outcome.apply(file, fix);
+    }
+    outcome
+}
+
+/// One file's [`unpin`].
+fn unpin_file(file: &ScannedFile, style: UnpinStyle, outcome: &mut Outcome) -> FileFix<Message> {
+    let mut fix = FileFix::default();
+    let json = JsonDocuments::new(&file.text);
+    let mut per_line: HashMap<usize, usize> = HashMap::new();
+    for finding in &file.findings {
+        if let Finding::Image { site, reference } = finding
+            && reference.digest().is_some()
+        {
+            *per_line.entry(site.line).or_default() += 1;
+        }
+    }
+    for finding in &file.findings {
+        let Finding::Image { site, reference } = finding else {
+            continue;
+        };
+        outcome.summary.found += 1;
+        if file.ignores(site) {
+            outcome.summary.skipped += 1;
+            continue;
+        }
+        let at = Location::of(&file.path, site);
+        let untagged = || site.value.split('@').next().unwrap_or_default().to_string();
+        if site.kind == FileKind::HelmValues
+            && let Some(map) = crate::detect::helm::locate(&file.text, &site.span)
+            && let Some((mut more, mut made)) = map.unpin(&file.text)
+        {
+            fix.edits.append(&mut more);
+            fix.expected.append(&mut made);
+            fix.messages.push(Message::Rewritten {
+                at,
+                from: site.value.clone(),
+                to: untagged(),
+            });
+            continue;
+        }
+        let state = state::state(&file.text, site, reference);
+        if site.kind == FileKind::Kustomize && state.is_pinned() {
+            // The `digest` field goes; `newTag` stays as it is.
+            match crate::kustomize::unpin_edit(&file.text, site) {
+                Some((edit, change)) => {
+                    fix.edits.push(edit);
+                    fix.expected.push(change);
+                    fix.messages.push(Message::Rewritten {
+                        at,
+                        from: site.value.clone(),
+                        to: untagged(),
+                    });
+                }
+                None => {
+                    outcome.summary.skipped += 1;
+                    outcome.messages.push(Message::Skipped {
+                        at,
+                        value: site.value.clone(),
+                        reason: SkipReason::DigestElsewhere,
+                    });
+                }
+            }
+            continue;
+        }
+        // Where `pin` in the comment style writes `name:tag@sha256:…` (a
+        // Dockerfile, a JSON document, a line with no room for a comment),
+        // unpinning in that style takes that form back.
+        let falls_back = matches!(state, State::TagDigest { .. })
+            && style == UnpinStyle::Comment
+            && crate::edit::comment_falls_back(
+                &file.text,
+                file.kind,
+                &json,
+                site,
+                per_line.get(&site.line) == Some(&1),
+            );
+        let wanted = falls_back || style_matches(&state, style);
+        unpin_value(at, site, reference, &state, wanted, &mut fix, outcome);
+    }
+    fix
+}
+
+/// Adds to `fix` the edits that turn the pin at `site` back into
+/// `name:tag` when its state has a known tag and its form is `wanted`.
+fn unpin_value(
+    at: Location,
+    site: &Site,
+    reference: &Reference,
+    state: &State,
+    wanted: bool,
+    fix: &mut FileFix<Message>,
+    outcome: &mut Outcome,
+) {
+    let tag = match state {
+        State::Unpinned => return,
+        State::DigestOnly => {
+            outcome.summary.skipped += 1;
+            outcome.messages.push(Message::NoKnownTag {
+                at,
+                reference: site.value.clone(),
+            });
+            return;
+        }
+        State::Comment { .. } | State::TagDigest { .. } if !wanted => {
+            outcome.summary.unchanged += 1;
+            return;
+        }
+        State::Comment { tag, comment } => {
+            fix.edits.push(Edit::replace(comment.clone(), ""));
+            tag
+        }
+        State::TagDigest { tag } => tag,
+    };
+    let value = format!("{}:{tag}", reference.name());
+    fix.edits
+        .push(Edit::replace(site.span.clone(), value.clone()));
+    fix.expected.push((site.value.clone(), value.clone()));
+    fix.messages.push(Message::Rewritten {
+        at,
+        from: site.value.clone(),
+        to: value,
+    });
+}
+
+fn style_matches(state: &State, style: UnpinStyle) -> bool {
+    matches!(
+        (state, style),
+        (_, UnpinStyle::All)
+            | (State::Comment { .. }, UnpinStyle::Comment)
+            | (State::TagDigest { .. }, UnpinStyle::TagDigest)
+    )
+}

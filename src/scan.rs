@@ -1,0 +1,336 @@
+//! Reading the files of a run: each file is read once, the detector that
+//! reads it is chosen by [`detector_for`] (by its name or path, else by its
+//! content), and its references come back as a [`ScannedFile`]. A file that
+//! cannot be read, or that its detector refuses, comes back as a
+//! [`FileProblem`]. [`is_ignored`] is the `# digestpin:ignore` rule every job
+//! applies. Nothing here resolves, edits or prints.
+
+use std::path::{Path, PathBuf};
+
+use crate::detect::{self, DetectError, FileKind, Finding, Site, rules::Rules};
+use crate::edit::EditError;
+
+/// A line carrying this marker is never touched.
+pub const IGNORE_MARKER: &str = "digestpin:ignore";
+
+/// Why a whole file was passed over.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("cannot read: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("not UTF-8 text")]
+    NotUtf8,
+    #[error("not valid YAML, skipped: {0}")]
+    Yaml(#[source] DetectError),
+    #[error("not a valid Dockerfile, skipped: {0}")]
+    Dockerfile(#[source] DetectError),
+    #[error("left unchanged: {0}")]
+    Edit(#[source] EditError),
+    #[error("cannot write: {0}")]
+    Write(#[source] std::io::Error),
+    #[error("changed by another program since it was read; left as it is")]
+    Changed,
+    #[error("skipped: {0}")]
+    Passed(#[source] crate::walk::Passed),
+    #[error("skipped: neither a Kubernetes manifest nor a Compose file")]
+    UnknownKind,
+}
+
+impl FileError {
+    /// Whether this problem fails the run (exit 2) rather than being a
+    /// reported skip: a file that could not be read or is not text was not
+    /// checked, so no gate may pass it.
+    pub fn is_error(&self) -> bool {
+        matches!(
+            self,
+            Self::Read(_) | Self::NotUtf8 | Self::Write(_) | Self::Changed | Self::Edit(_)
+        )
+    }
+}
+
+impl From<crate::edit::WriteError> for FileError {
+    fn from(error: crate::edit::WriteError) -> Self {
+        use crate::edit::WriteError;
+        match error {
+            WriteError::Read(e) => Self::Read(e),
+            WriteError::Write(e) => Self::Write(e),
+            WriteError::Changed => Self::Changed,
+        }
+    }
+}
+
+/// A file passed over, and why.
+#[derive(Debug)]
+pub struct FileProblem {
+    pub path: PathBuf,
+    pub error: FileError,
+}
+
+/// One file's references.
+#[derive(Debug)]
+pub struct ScannedFile {
+    pub path: PathBuf,
+    pub text: String,
+    pub kind: FileKind,
+    pub findings: Vec<Finding>,
+}
+
+/// The text of the line holding byte `at`.
+pub fn line_of(text: &str, at: usize) -> &str {
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    &text[start..end]
+}
+
+/// Whether the value at `site` is on a line carrying [`IGNORE_MARKER`]: no
+/// job touches it.
+pub fn is_ignored(text: &str, site: &Site) -> bool {
+    line_of(text, site.span.start).contains(IGNORE_MARKER)
+}
+
+impl ScannedFile {
+    /// [`is_ignored`] in this file.
+    pub fn ignores(&self, site: &Site) -> bool {
+        is_ignored(&self.text, site)
+    }
+}
+
+/// Reads and scans `files`. Files that no detector reads are dropped
+/// silently; unreadable or invalid ones become problems.
+pub fn scan(files: &[PathBuf]) -> (Vec<ScannedFile>, Vec<FileProblem>) {
+    scan_with_progress(files, &mut |_| {})
+}
+
+/// [`scan`], calling `progress` with the number of files read so far.
+pub fn scan_with_progress(
+    files: &[PathBuf],
+    progress: &mut dyn FnMut(usize),
+) -> (Vec<ScannedFile>, Vec<FileProblem>) {
+    scan_with_rules(files, &Rules::default(), progress)
+}
+
+/// [`scan_with_progress`] with custom-resource rules.
+pub fn scan_with_rules(
+    files: &[PathBuf],
+    rules: &Rules,
+    progress: &mut dyn FnMut(usize),
+) -> (Vec<ScannedFile>, Vec<FileProblem>) {
+    let mut scanned = Vec::new();
+    let mut problems = Vec::new();
+    for (done, path) in files.iter().enumerate() {
+        progress(done + 1);
+        match scan_file(path, rules) {
+            Ok(Some(file)) => scanned.push(file),
+            Ok(None) => {}
+            Err(error) => problems.push(FileProblem {
+                path: path.clone(),
+                error,
+            }),
+        }
+    }
+    (scanned, problems)
+}
+
+/// [`scan_with_progress`] over a walk's files, saying also which named paths
+/// were passed over and which named files hold nothing we read.
+pub fn scan_walked(
+    walked: &crate::walk::Walked,
+    rules: &Rules,
+    progress: &mut dyn FnMut(usize),
+) -> (Vec<ScannedFile>, Vec<FileProblem>) {
+    let mut problems: Vec<FileProblem> = walked
+        .passed
+        .iter()
+        .map(|passed| FileProblem {
+            path: passed.path.clone(),
+            error: FileError::Passed(passed.reason.clone()),
+        })
+        .collect();
+    let (scanned, mut more) = scan_with_rules(&walked.files, rules, progress);
+    let mut said: std::collections::HashSet<&Path> =
+        scanned.iter().map(|f| f.path.as_path()).collect();
+    said.extend(more.iter().map(|p| p.path.as_path()));
+    let unknown: Vec<FileProblem> = walked
+        .named
+        .iter()
+        .filter(|path| !said.contains(path.as_path()) && !is_dockerfile(path))
+        .map(|path| FileProblem {
+            path: path.clone(),
+            error: FileError::UnknownKind,
+        })
+        .collect();
+    more.extend(unknown);
+    problems.append(&mut more);
+    (scanned, problems)
+}
+
+/// Which detector reads a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detector {
+    /// `detect::dockerfile`: a Dockerfile by name, or a file named
+    /// explicitly that reads as one.
+    Dockerfile,
+    /// `detect::helm`: the `values.yaml` beside a `Chart.yaml`.
+    ChartValues,
+    /// A values file kept apart from its chart: read as Kubernetes or
+    /// Compose if it is one, else as Helm values.
+    Values,
+    /// Chosen by path (GitHub workflows, kustomizations), else by content
+    /// (Kubernetes, Compose).
+    Yaml,
+}
+
+/// The detector for the file at `path` holding `text`.
+pub fn detector_for(path: &Path, text: &str) -> Detector {
+    if is_dockerfile(path) || is_unnamed_dockerfile(path, text) {
+        Detector::Dockerfile
+    } else if detect::helm::is_chart_values(path) {
+        Detector::ChartValues
+    } else if detect::helm::is_values_name(path) {
+        Detector::Values
+    } else {
+        Detector::Yaml
+    }
+}
+
+/// Whether a file is a Dockerfile (`Dockerfile`, `Dockerfile.dev`,
+/// `app.Dockerfile`, `Containerfile`, …): read by the Dockerfile parser.
+fn is_dockerfile(path: &Path) -> bool {
+    detect::dockerfile::is_dockerfile_name(path)
+}
+
+/// Whether a file named explicitly (or by `--include`) with another name is a
+/// Dockerfile: not YAML or JSON by its extension, and read as one.
+fn is_unnamed_dockerfile(path: &Path, text: &str) -> bool {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    !matches!(extension.as_deref(), Some("yaml" | "yml" | "json"))
+        && detect::dockerfile::looks_like_dockerfile(text)
+}
+
+/// A YAML file's detector chosen by its path (workflows, kustomizations),
+/// else Kubernetes or Compose by its content.
+fn scan_yaml(
+    path: &Path,
+    text: &str,
+    rules: &Rules,
+) -> Result<Option<(FileKind, Vec<Finding>)>, DetectError> {
+    if detect::is_workflow_path(path) {
+        detect::scan_workflow(text)
+    } else if detect::kustomize::is_kustomization_path(path) {
+        detect::scan_kustomization(text)
+    } else {
+        detect::scan_with(text, rules)
+    }
+}
+
+/// The references of the file at `path` holding `text`, read by the
+/// detector [`detector_for`] picks. `Ok(None)`: no detector reads it.
+pub fn findings(
+    path: &Path,
+    text: &str,
+    rules: &Rules,
+) -> Result<Option<(FileKind, Vec<Finding>)>, FileError> {
+    let detector = detector_for(path, text);
+    let json = crate::walk::is_json(path);
+    // A JSON file is read only when it may hold a Kubernetes object
+    // (`package.json` and friends are not ours).
+    if detector != Detector::Dockerfile
+        && json
+        && !(text.contains("\"apiVersion\"") && text.contains("\"kind\""))
+    {
+        return Ok(None);
+    }
+    let scanned = match detector {
+        Detector::Dockerfile => {
+            let findings = detect::dockerfile::scan(text).map_err(FileError::Dockerfile)?;
+            return Ok(Some((FileKind::Dockerfile, findings)));
+        }
+        Detector::ChartValues => detect::scan_values(text),
+        Detector::Values => match scan_yaml(path, text, rules) {
+            Ok(None) => detect::scan_values(text),
+            other => other,
+        },
+        Detector::Yaml => scan_yaml(path, text, rules),
+    };
+    let found = scanned.map_err(FileError::Yaml)?;
+    Ok(found.filter(|(kind, _)| !json || *kind == FileKind::Kubernetes))
+}
+
+/// Reads the file at `path` once and scans it.
+pub fn scan_file(path: &Path, rules: &Rules) -> Result<Option<ScannedFile>, FileError> {
+    let bytes = std::fs::read(path).map_err(FileError::Read)?;
+    let text = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
+    Ok(
+        findings(path, &text, rules)?.map(|(kind, findings)| ScannedFile {
+            path: path.to_path_buf(),
+            text,
+            kind,
+            findings,
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_of_finds_the_line() {
+        let text = "a: 1\nimage: x # digestpin:ignore\nb: 2";
+        let at = text.find('x').unwrap();
+        assert_eq!(line_of(text, at), "image: x # digestpin:ignore");
+        assert_eq!(line_of(text, text.len()), "b: 2");
+    }
+
+    #[test]
+    fn the_detector_is_picked_by_name_then_path_then_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path().join("chart");
+        std::fs::create_dir(&chart).unwrap();
+        std::fs::write(chart.join("Chart.yaml"), "name: c\n").unwrap();
+        let from = "FROM alpine:3.20\nRUN true\n";
+        let yaml = "image: x\n";
+        let cases = [
+            (dir.path().join("Dockerfile"), yaml, Detector::Dockerfile),
+            (dir.path().join("build.txt"), from, Detector::Dockerfile),
+            (dir.path().join("build.yaml"), from, Detector::Yaml),
+            (chart.join("values.yaml"), yaml, Detector::ChartValues),
+            (dir.path().join("values-prod.yaml"), yaml, Detector::Values),
+            (
+                dir.path().join(".github/workflows/ci.yml"),
+                yaml,
+                Detector::Yaml,
+            ),
+            (dir.path().join("kustomization.yaml"), yaml, Detector::Yaml),
+        ];
+        let got: Vec<Detector> = cases
+            .iter()
+            .map(|(path, text, _)| detector_for(path, text))
+            .collect();
+        let want: Vec<Detector> = cases.iter().map(|(_, _, want)| *want).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_json_file_is_read_only_for_a_kubernetes_object() {
+        let rules = Rules::default();
+        let pod = r#"{"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"name": "a", "image": "nginx:1.25"}]}}"#;
+        let compose = r#"{"services": {"a": {"image": "nginx:1.25"}}}"#;
+        let kinds = |text: &str| {
+            findings(Path::new("x.json"), text, &rules)
+                .unwrap()
+                .map(|(kind, found)| (kind, found.len()))
+        };
+        assert_eq!(kinds(pod), Some((FileKind::Kubernetes, 1)));
+        assert_eq!(kinds(compose), None);
+        assert_eq!(
+            findings(Path::new("x.yaml"), compose, &rules)
+                .unwrap()
+                .map(|(kind, found)| (kind, found.len())),
+            Some((FileKind::Compose, 1))
+        );
+    }
+}
