@@ -10,6 +10,7 @@ pub mod commit;
 pub mod config;
 pub mod detect;
 pub mod edit;
+pub mod helm;
 pub mod job;
 pub mod jobs;
 pub mod kustomize;

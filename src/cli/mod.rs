@@ -122,10 +122,8 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
         style: ctx.settings.style,
         platform: ctx.settings.platform.clone(),
         helm: match ctx.settings.helm_style {
-            digestpin::config::HelmStyle::TagSuffix => {
-                digestpin::detect::helm::HelmStyle::TagSuffix
-            }
-            digestpin::config::HelmStyle::Auto => digestpin::detect::helm::HelmStyle::Auto,
+            digestpin::config::HelmStyle::TagSuffix => digestpin::helm::HelmStyle::TagSuffix,
+            digestpin::config::HelmStyle::Auto => digestpin::helm::HelmStyle::Auto,
         },
     };
     let outcome = jobs::pin::plan(&files, &resolver, &options);

@@ -25,7 +25,7 @@ pub struct PinOptions {
     pub style: PinStyle,
     pub platform: Option<Platform>,
     /// How Helm image maps are pinned.
-    pub helm: detect::helm::HelmStyle,
+    pub helm: crate::helm::HelmStyle,
 }
 
 /// The key under which a reference is resolved.
