@@ -3,7 +3,7 @@
 //! Flux `HelmRelease`, listed, checked, pinned, verified, updated after the
 //! tags move, and unpinned back to the original bytes.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Output;

@@ -1,7 +1,7 @@
 //! A Dockerfile through every command against a real registry whose tags
 //! move: check, pin, list, verify, update, unpin.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Output;

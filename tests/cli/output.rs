@@ -3,7 +3,7 @@
 //! apply` takes, github-format escaping, `unpin --style`, `list` states and
 //! the summaries. Each case asserts the whole output.
 
-mod support;
+use crate::support;
 
 use std::io::Read as _;
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! that must never be printed. Every wait is bounded by `--timeout` and
 //! `--retries`, and checked with a generous upper bound on elapsed time.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Output;

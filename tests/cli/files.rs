@@ -4,7 +4,7 @@
 //! kill -9, stale temporary files, symbolic links).
 #![cfg(unix)]
 
-mod support;
+use crate::support;
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};

@@ -1,7 +1,7 @@
 //! `digestpin resolve` against real registries on 127.0.0.1: no auth, Basic
 //! auth, token auth; indexes and platforms; mirrors; failures; retries.
 
-mod support;
+use crate::support;
 
 use std::process::Output;
 

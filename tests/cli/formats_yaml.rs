@@ -2,7 +2,7 @@
 //! on a real registry: list, check, pin, verify, update, unpin. Outputs and
 //! files are compared whole.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Output;

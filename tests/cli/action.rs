@@ -4,7 +4,7 @@
 //! head commit, against the test registry. `action.yml` is validated against
 //! the GitHub action schema bundled with check-jsonschema.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -3,7 +3,7 @@
 //! invalid YAML reported, alias bombs and large files in linear time, and a
 //! property over mutated real manifests.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
