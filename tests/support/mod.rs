@@ -2,9 +2,11 @@
 //! skopeo, and the `digestpin` binary run with a clean environment.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod faults;
 pub mod image;
 pub mod registry;
+pub mod schema;
 pub mod token;
 
 use std::path::{Path, PathBuf};
@@ -97,18 +99,7 @@ pub fn with_explicit_latest(text: &str) -> String {
     let Ok(Some((_, findings))) = digestpin::detect::scan(text) else {
         return text.to_string();
     };
-    let mut out = text.to_string();
-    for finding in findings.iter().rev() {
-        if let digestpin::detect::Finding::Image { site, reference } = finding
-            && reference.tag().is_none()
-            && reference.digest().is_none()
-            && !digestpin::pin::line_of(text, site.span.start)
-                .contains(digestpin::pin::IGNORE_MARKER)
-        {
-            out.insert_str(site.span.end, ":latest");
-        }
-    }
-    out
+    explicit_latest(text, &findings)
 }
 
 /// [`with_explicit_latest`] for the file at `path`: a Dockerfile's references
@@ -120,6 +111,12 @@ pub fn with_explicit_latest_at(path: &Path, text: &str) -> String {
     let Ok(findings) = digestpin::detect::dockerfile::scan(text) else {
         return text.to_string();
     };
+    explicit_latest(text, &findings)
+}
+
+/// `text` with `:latest` after each of `findings` that names neither a tag
+/// nor a digest, on a line without the ignore marker.
+fn explicit_latest(text: &str, findings: &[digestpin::detect::Finding]) -> String {
     let mut out = text.to_string();
     for finding in findings.iter().rev() {
         if let digestpin::detect::Finding::Image { site, reference } = finding
