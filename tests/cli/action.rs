@@ -503,7 +503,11 @@ fn changed_only_fails_closed_when_the_base_cannot_be_fetched() {
             format!("fatal: remote error: upload-pack: not our ref {base}"),
         ]
     );
-    let _filters = pr.filters(&[]).bind_to_scope();
+    let app = support::plain().digest("team/action-app", "1");
+    let nginx = support::plain().digest("library/nginx", "1.25");
+    let _filters = pr
+        .filters(&[(&app, "APP"), (&nginx, "NGINX")])
+        .bind_to_scope();
     insta::assert_snapshot!(run.summary);
     assert_eq!(
         output_json(&run.outputs, "changed-files"),
