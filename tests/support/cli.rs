@@ -69,17 +69,12 @@ pub fn files(files: &[(&str, &str)]) -> tempfile::TempDir {
 /// `git args…` in `dir`, with no global or system configuration; asserts
 /// success and gives standard output as it is.
 pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_SYSTEM", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = super::succeed(
+        Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_SYSTEM", "/dev/null"),
     );
     String::from_utf8(out.stdout).unwrap()
 }

@@ -10,7 +10,7 @@ pub mod schema;
 pub mod token;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 #[allow(unused_imports)]
@@ -50,6 +50,35 @@ pub fn digestpin() -> Command {
         .env_remove("HTTPS_PROXY")
         .env_remove("ALL_PROXY");
     command
+}
+
+/// Runs `command` and asserts that it succeeds; its output.
+pub fn succeed(command: &mut Command) -> Output {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e} (scripts/install-test-deps.sh)"));
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A self-signed certificate at `cert` for `subject` (`/CN=…`), valid for two
+/// days, with its private key at `key`; made with the openssl CLI.
+pub fn self_signed(subject: &str, key: &Path, cert: &Path) {
+    succeed(
+        Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            ])
+            .arg(subject)
+            .arg("-keyout")
+            .arg(key)
+            .arg("-out")
+            .arg(cert),
+    );
 }
 
 /// Writes a Docker `config.json` into a new directory and returns it.
