@@ -66,16 +66,21 @@ pub fn files(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-/// `git args…` in `dir`, with no global or system configuration; asserts
-/// success and gives standard output as it is.
+/// The command `git args…` in `dir`, with no global or system configuration.
+pub fn git_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new("git");
+    command
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_SYSTEM", "/dev/null");
+    command
+}
+
+/// `git args…` in `dir` ([`git_command`]); asserts success and gives
+/// standard output as it is.
 pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = super::succeed(
-        Command::new("git")
-            .current_dir(dir)
-            .args(args)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_SYSTEM", "/dev/null"),
-    );
+    let out = super::succeed(&mut git_command(dir, args));
     String::from_utf8(out.stdout).unwrap()
 }
 
