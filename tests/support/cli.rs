@@ -57,6 +57,11 @@ pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
+/// A Kubernetes Pod manifest with one container running `image`.
+pub fn pod(image: &str) -> String {
+    format!("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: {image}\n")
+}
+
 /// A new temporary directory holding `files` (relative path, content).
 pub fn files(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
