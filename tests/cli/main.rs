@@ -10,6 +10,7 @@ mod support;
 
 mod action;
 mod commit;
+mod credentials;
 mod detect_rules;
 mod dockerfile;
 mod faults;
