@@ -11,6 +11,7 @@ mod support;
 mod action;
 mod commit;
 mod credentials;
+mod detect_mutations;
 mod detect_rules;
 mod dockerfile;
 mod faults;
