@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod faults;
+pub mod git_http;
 pub mod image;
 pub mod registry;
 pub mod schema;
