@@ -244,7 +244,7 @@ fn mirror_passwords_are_never_printed_in_any_format() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("app.yaml"),
-        &pod("registry.example.com/faults/secret:v1"),
+        pod("registry.example.com/faults/secret:v1"),
     )
     .unwrap();
     let pinned = format!(

@@ -127,7 +127,7 @@ fn configuration_files_layer_under_flags() {
     .unwrap();
     let nested = dir.path().join("sub");
     std::fs::create_dir(&nested).unwrap();
-    std::fs::write(nested.join("pod.yaml"), &pod("busybox:1.36")).unwrap();
+    std::fs::write(nested.join("pod.yaml"), pod("busybox:1.36")).unwrap();
 
     // Discovered by walking up from a subdirectory.
     let out = run(&nested, &["config", "--show"]);

@@ -176,9 +176,8 @@ fn progress_shows_on_a_terminal_only() {
 #[test]
 fn the_walk_honours_gitignore_excludes_and_symlinks() {
     let outside = tempfile::tempdir().unwrap();
-    std::fs::write(outside.path().join("outside.yaml"), &pod("outside:1")).unwrap();
+    std::fs::write(outside.path().join("outside.yaml"), pod("outside:1")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let pod = |image: &str| pod(&format!("{image}"));
     std::fs::write(dir.path().join(".gitignore"), "generated/\n").unwrap();
     std::fs::create_dir(dir.path().join("generated")).unwrap();
     std::fs::write(dir.path().join("generated/gen.yaml"), pod("generated:1")).unwrap();

@@ -185,7 +185,7 @@ fn file_mode_is_kept() {
     registry.seed_index("library/nginx", "1.25", "mode");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("pod.yaml");
-    std::fs::write(&file, &pod("nginx:1.25")).unwrap();
+    std::fs::write(&file, pod("nginx:1.25")).unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
     let out = run_pin(registry, &file, &[]);
     assert_eq!(
@@ -234,7 +234,7 @@ fn a_failed_reference_leaves_its_file_alone_and_others_are_pinned() {
     let good = dir.path().join("good.yaml");
     let bad_text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: busybox:1.36\n    - image: example/does-not-exist:1\n    - image: example/also-missing:2\n";
     std::fs::write(&bad, bad_text).unwrap();
-    std::fs::write(&good, &pod("busybox:1.36")).unwrap();
+    std::fs::write(&good, pod("busybox:1.36")).unwrap();
     let out = online(
         Path::new("."),
         registry,
