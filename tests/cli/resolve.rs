@@ -183,38 +183,27 @@ fn token_auth_with_a_credential_helper() {
     r.seed_index("helped/app", "v1", "helper");
     let digest = r.digest("helped/app", "v1");
     let helper = support::credential_helper("digestpin-test", &r.host(), USER, PASSWORD);
-    let config =
-        support::docker_config(&serde_json::json!({"credHelpers": {r.host(): "digestpin-test"}}));
     let reference = format!("{}/helped/app:v1", r.host());
-    let out = resolve(
-        &[&reference],
-        &[
-            ("DOCKER_CONFIG", config.path().as_os_str()),
-            ("PATH", &support::path_with(helper.path())),
-        ],
-    );
-    assert_eq!(
-        stdout(&out),
-        format!("{reference} {digest}\n"),
-        "{}",
-        stderr(&out)
-    );
-
-    // The same helper as the default store.
-    let config = support::docker_config(&serde_json::json!({"credsStore": "digestpin-test"}));
-    let out = resolve(
-        &[&reference],
-        &[
-            ("DOCKER_CONFIG", config.path().as_os_str()),
-            ("PATH", &support::path_with(helper.path())),
-        ],
-    );
-    assert_eq!(
-        stdout(&out),
-        format!("{reference} {digest}\n"),
-        "{}",
-        stderr(&out)
-    );
+    // The helper for this registry, then the same helper as the default store.
+    for config in [
+        serde_json::json!({"credHelpers": {r.host(): "digestpin-test"}}),
+        serde_json::json!({"credsStore": "digestpin-test"}),
+    ] {
+        let config = support::docker_config(&config);
+        let out = resolve(
+            &[&reference],
+            &[
+                ("DOCKER_CONFIG", config.path().as_os_str()),
+                ("PATH", &support::path_with(helper.path())),
+            ],
+        );
+        assert_eq!(
+            stdout(&out),
+            format!("{reference} {digest}\n"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]
