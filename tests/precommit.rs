@@ -4,17 +4,10 @@
 
 mod support;
 
+use support::cli::{git, git_command, git_init, rev_parse};
+
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn git(dir: &Path, args: &[&str]) -> Output {
-    Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap()
-}
 
 fn ok(out: Output) -> String {
     assert!(
@@ -29,18 +22,14 @@ fn ok(out: Output) -> String {
 #[test]
 fn hooks_fail_an_unpinned_commit_and_pass_once_pinned() {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let head = ok(git(manifest_dir, &["rev-parse", "HEAD"]))
-        .trim()
-        .to_string();
+    let head = rev_parse(manifest_dir, "HEAD");
     let registry = support::plain();
     registry.seed_index("library/nginx", "1.27", "pre-commit");
     let digest = registry.digest("library/nginx", "1.27");
 
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path();
-    ok(git(repo, &["init", "-q", "-b", "main"]));
-    ok(git(repo, &["config", "user.name", "Test User"]));
-    ok(git(repo, &["config", "user.email", "test@example.com"]));
+    git_init(repo, "Test User", "test@example.com");
     let config = format!(
         "repos:\n  - repo: {}\n    rev: {head}\n    hooks:\n      - id: digestpin-check\n      - id: digestpin-pin\n        stages: [manual]\n        args: [--loopback-only, --mirror, '*={}']\n",
         manifest_dir.display(),
@@ -58,7 +47,7 @@ fn hooks_fail_an_unpinned_commit_and_pass_once_pinned() {
         "not yaml: never passed to the hook\n",
     )
     .unwrap();
-    ok(git(repo, &["add", "."]));
+    git(repo, &["add", "."]);
 
     let pre_commit = |args: &[&str]| {
         Command::new("python3")
@@ -83,7 +72,9 @@ fn hooks_fail_an_unpinned_commit_and_pass_once_pinned() {
     ok(pre_commit(&["install"]));
 
     // The commit fails, naming the file and line.
-    let out = git(repo, &["commit", "-q", "-m", "add deploy"]);
+    let out = git_command(repo, &["commit", "-q", "-m", "add deploy"])
+        .output()
+        .unwrap();
     assert!(
         !out.status.success(),
         "an unpinned reference must fail the commit"
@@ -126,8 +117,10 @@ fn hooks_fail_an_unpinned_commit_and_pass_once_pinned() {
         std::fs::read_to_string(repo.join("Dockerfile.prod")).unwrap(),
         format!("FROM nginx:1.27@{digest} AS web\n")
     );
-    ok(git(repo, &["add", "deploy.yaml", "Dockerfile.prod"]));
-    let out = git(repo, &["commit", "-q", "-m", "add deploy"]);
+    git(repo, &["add", "deploy.yaml", "Dockerfile.prod"]);
+    let out = git_command(repo, &["commit", "-q", "-m", "add deploy"])
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}{}",

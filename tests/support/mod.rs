@@ -2,13 +2,16 @@
 //! skopeo, and the `digestpin` binary run with a clean environment.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod faults;
+pub mod git_http;
 pub mod image;
 pub mod registry;
+pub mod schema;
 pub mod token;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 #[allow(unused_imports)]
@@ -48,6 +51,35 @@ pub fn digestpin() -> Command {
         .env_remove("HTTPS_PROXY")
         .env_remove("ALL_PROXY");
     command
+}
+
+/// Runs `command` and asserts that it succeeds; its output.
+pub fn succeed(command: &mut Command) -> Output {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e} (scripts/install-test-deps.sh)"));
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A self-signed certificate at `cert` for `subject` (`/CN=…`), valid for two
+/// days, with its private key at `key`; made with the openssl CLI.
+pub fn self_signed(subject: &str, key: &Path, cert: &Path) {
+    succeed(
+        Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            ])
+            .arg(subject)
+            .arg("-keyout")
+            .arg(key)
+            .arg("-out")
+            .arg(cert),
+    );
 }
 
 /// Writes a Docker `config.json` into a new directory and returns it.
@@ -97,17 +129,7 @@ pub fn with_explicit_latest(text: &str) -> String {
     let Ok(Some((_, findings))) = digestpin::detect::scan(text) else {
         return text.to_string();
     };
-    let mut out = text.to_string();
-    for finding in findings.iter().rev() {
-        if let digestpin::detect::Finding::Image { site, reference } = finding
-            && reference.tag().is_none()
-            && reference.digest().is_none()
-            && !digestpin::scan::is_ignored(text, site)
-        {
-            out.insert_str(site.span.end, ":latest");
-        }
-    }
-    out
+    explicit_latest(text, &findings)
 }
 
 /// [`with_explicit_latest`] for the file at `path`: a Dockerfile's references
@@ -119,6 +141,12 @@ pub fn with_explicit_latest_at(path: &Path, text: &str) -> String {
     let Ok(findings) = digestpin::detect::dockerfile::scan(text) else {
         return text.to_string();
     };
+    explicit_latest(text, &findings)
+}
+
+/// `text` with `:latest` after each of `findings` that names neither a tag
+/// nor a digest, on a line without the ignore marker.
+fn explicit_latest(text: &str, findings: &[digestpin::detect::Finding]) -> String {
     let mut out = text.to_string();
     for finding in findings.iter().rev() {
         if let digestpin::detect::Finding::Image { site, reference } = finding

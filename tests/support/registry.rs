@@ -214,15 +214,10 @@ wait $r 2>/dev/null"#;
         if all {
             command.arg("--all");
         }
-        let out = command
-            .arg(format!("oci:{}:{name}", layout.display()))
-            .arg(format!("docker://{}/{repository}:{tag}", self.host()))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "skopeo copy to {repository}:{tag} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+        super::succeed(
+            command
+                .arg(format!("oci:{}:{name}", layout.display()))
+                .arg(format!("docker://{}/{repository}:{tag}", self.host())),
         );
     }
 
@@ -279,38 +274,28 @@ wait $r 2>/dev/null"#;
 
     /// Deletes the manifest `repository:tag` names (and so the tag).
     pub fn delete(&self, repository: &str, tag: &str) {
-        let out = Command::new("skopeo")
-            .args(["--insecure-policy", "delete", "--tls-verify=false"])
-            .args(self.creds_args("creds"))
-            .arg(format!("docker://{}/{repository}:{tag}", self.host()))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "skopeo delete {repository}:{tag}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        super::succeed(
+            Command::new("skopeo")
+                .args(["--insecure-policy", "delete", "--tls-verify=false"])
+                .args(self.creds_args("creds"))
+                .arg(format!("docker://{}/{repository}:{tag}", self.host())),
         );
     }
 
     /// The manifest bytes of `repository:tag`, read with skopeo.
     pub fn raw_manifest(&self, repository: &str, tag: &str) -> Vec<u8> {
-        let out = Command::new("skopeo")
-            .args([
-                "--insecure-policy",
-                "inspect",
-                "--raw",
-                "--tls-verify=false",
-            ])
-            .args(self.creds_args("creds"))
-            .arg(format!("docker://{}/{repository}:{tag}", self.host()))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "skopeo inspect {repository}:{tag}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        super::succeed(
+            Command::new("skopeo")
+                .args([
+                    "--insecure-policy",
+                    "inspect",
+                    "--raw",
+                    "--tls-verify=false",
+                ])
+                .args(self.creds_args("creds"))
+                .arg(format!("docker://{}/{repository}:{tag}", self.host())),
+        )
+        .stdout
     }
 
     /// The digest the registry serves for `repository:tag`.
@@ -343,32 +328,13 @@ wait $r 2>/dev/null"#;
 /// openssl CLI in `dir`; returns the CA certificate's path.
 fn make_certificates(dir: &Path) -> PathBuf {
     let openssl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .current_dir(dir)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        super::succeed(Command::new("openssl").current_dir(dir).args(args));
     };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
+    super::self_signed(
         "/CN=digestpin test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-    ]);
+        &dir.join("ca.key"),
+        &dir.join("ca.crt"),
+    );
     openssl(&[
         "req",
         "-newkey",

@@ -42,29 +42,7 @@ impl TokenServer {
     pub fn start(dir: &Path, user: &str, password: &str) -> TokenServer {
         let key = dir.join("token.key");
         let cert = dir.join("token.crt");
-        let status = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=digestpin-test-token",
-            ])
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl must be installed (scripts/install-test-deps.sh)");
-        assert!(
-            status.success(),
-            "openssl could not make the token certificate"
-        );
+        super::self_signed("/CN=digestpin-test-token", &key, &cert);
         let der = Command::new("openssl")
             .args(["x509", "-outform", "DER", "-in"])
             .arg(&cert)

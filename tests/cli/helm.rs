@@ -3,29 +3,10 @@
 //! Flux `HelmRelease`, listed, checked, pinned, verified, updated after the
 //! tags move, and unpinned back to the original bytes.
 
-mod support;
+use crate::support;
+use crate::support::cli::{online, run, text};
 
 use std::path::Path;
-use std::process::Output;
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    support::digestpin()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn online(dir: &Path, registry: &support::Registry, args: &[&str]) -> Output {
-    let mirror = format!("*={}", registry.url());
-    let mut all = vec![args[0], "--loopback-only", "--mirror", &mirror];
-    all.extend_from_slice(&args[1..]);
-    run(dir, &all)
-}
-
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).to_string()
-}
 
 const CHART: &str = "apiVersion: v2\nname: web\nversion: 0.1.0\n";
 

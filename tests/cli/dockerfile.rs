@@ -1,29 +1,8 @@
 //! A Dockerfile through every command against a real registry whose tags
 //! move: check, pin, list, verify, update, unpin.
 
-mod support;
-
-use std::path::Path;
-use std::process::Output;
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    support::digestpin()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn online(dir: &Path, registry: &support::Registry, args: &[&str]) -> Output {
-    let mirror = format!("*={}", registry.url());
-    let mut all = vec![args[0], "--loopback-only", "--mirror", &mirror];
-    all.extend_from_slice(&args[1..]);
-    run(dir, &all)
-}
-
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).to_string()
-}
+use crate::support;
+use crate::support::cli::{online, run, text};
 
 const INPUT: &str = "# syntax=docker/df:1\nARG BASE=dteam/base:1.0\nFROM ${BASE} AS build\nFROM --platform=linux/arm64 dteam/arm:2.0 AS arm\nFROM scratch\nCOPY --from=build /a /a\nCOPY --from=dteam/tools:3.0 /t /t # not a comment\n";
 

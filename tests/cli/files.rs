@@ -4,44 +4,12 @@
 //! kill -9, stale temporary files, symbolic links).
 #![cfg(unix)]
 
-mod support;
+use crate::support;
+use crate::support::cli::{online, online_at, online_command, read, run, text, write};
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Output;
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    support::digestpin()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn online_at(dir: &Path, url: &str, args: &[&str]) -> Output {
-    let mirror = format!("*={url}");
-    let mut all = vec![args[0], "--loopback-only", "--mirror", &mirror];
-    all.extend_from_slice(&args[1..]);
-    run(dir, &all)
-}
-
-fn online(dir: &Path, registry: &support::Registry, args: &[&str]) -> Output {
-    online_at(dir, &registry.url(), args)
-}
-
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).to_string()
-}
-
-fn write(path: &Path, content: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, content).unwrap();
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap()
-}
 
 fn pod(image: &str) -> String {
     format!("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: {image}\n")
@@ -521,10 +489,7 @@ fn every_file_is_old_or_new(dir: &Path, old: &str, new: &str) -> (usize, usize) 
 }
 
 fn spawn_pin(dir: &Path, registry: &support::Registry) -> std::process::Child {
-    let mirror = format!("*={}", registry.url());
-    support::digestpin()
-        .current_dir(dir)
-        .args(["pin", "--loopback-only", "--mirror", &mirror, "."])
+    online_command(dir, &registry.url(), &["pin", "."])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -4,25 +4,16 @@
 //! head commit, against the test registry. `action.yml` is validated against
 //! the GitHub action schema bundled with check-jsonschema.
 
-mod support;
+use crate::support;
+use crate::support::cli::{filters, git, git_init, rev_parse};
+use crate::support::git_http;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
+/// The manifest the pull request adds.
+const APP: &str =
+    "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: team/action-app:1\n";
 
 struct PullRequest {
     _dir: tempfile::TempDir,
@@ -30,7 +21,18 @@ struct PullRequest {
     work: PathBuf,
     event: PathBuf,
     config: PathBuf,
+    base: String,
     head: String,
+}
+
+impl PullRequest {
+    /// Snapshot filters for this pull request's directory, its two commits
+    /// and `named` values (value, name).
+    fn filters(&self, named: &[(&str, &str)]) -> insta::Settings {
+        let mut values = vec![(self.base.as_str(), "BASE"), (self.head.as_str(), "HEAD")];
+        values.extend_from_slice(named);
+        filters(&[self._dir.path()], &values)
+    }
 }
 
 /// A repository whose `main` has an unpinned manifest, and a `feature`
@@ -53,12 +55,8 @@ fn pull_request(fork: bool) -> PullRequest {
             remote.to_str().unwrap(),
         ],
     );
-    git(
-        dir.path(),
-        &["init", "-q", "-b", "main", work.to_str().unwrap()],
-    );
-    git(&work, &["config", "user.name", "Developer"]);
-    git(&work, &["config", "user.email", "dev@example.com"]);
+    std::fs::create_dir(&work).unwrap();
+    git_init(&work, "Developer", "dev@example.com");
     git(
         &work,
         &["remote", "add", "origin", remote.to_str().unwrap()],
@@ -71,18 +69,14 @@ fn pull_request(fork: bool) -> PullRequest {
     .unwrap();
     git(&work, &["add", "."]);
     git(&work, &["commit", "-q", "-m", "base"]);
-    let base = git(&work, &["rev-parse", "HEAD"]);
+    let base = rev_parse(&work, "HEAD");
     git(&work, &["push", "-q", "origin", "main"]);
     git(&work, &["checkout", "-q", "-b", "feature"]);
-    std::fs::write(
-        work.join("k8s/app.yaml"),
-        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: team/action-app:1\n",
-    )
-    .unwrap();
+    std::fs::write(work.join("k8s/app.yaml"), APP).unwrap();
     std::fs::write(work.join("notes.md"), "not yaml\n").unwrap();
     git(&work, &["add", "."]);
     git(&work, &["commit", "-q", "-m", "add app"]);
-    let head = git(&work, &["rev-parse", "HEAD"]);
+    let head = rev_parse(&work, "HEAD");
     git(&work, &["push", "-q", "origin", "feature"]);
 
     let head_repo = if fork { "someone/fork" } else { "octo/shop" };
@@ -108,6 +102,7 @@ fn pull_request(fork: bool) -> PullRequest {
         work,
         event: event_path,
         config,
+        base,
         head,
         _dir: dir,
     }
@@ -176,26 +171,10 @@ fn check_mode_annotates_the_changed_files_and_shows_the_fix() {
         "{stdout}{}",
         String::from_utf8_lossy(&run.out.stderr)
     );
-    assert!(
-        stdout.contains("::error file=k8s/app.yaml,line=5,col=14,title=digestpin not-pinned::team/action-app:1: not pinned by digest"),
-        "{stdout}"
-    );
-    assert!(
-        !stdout.contains("base.yaml"),
-        "only the files the pull request changes: {stdout}"
-    );
-    assert!(
-        run.summary
-            .contains("```diff\n--- a/k8s/app.yaml\n+++ b/k8s/app.yaml\n"),
-        "{}",
-        run.summary
-    );
-    assert!(
-        run.summary
-            .contains(&format!("+    - image: team/action-app@{digest} # 1\n")),
-        "{}",
-        run.summary
-    );
+    // Only the files the pull request changes: base.yaml is not named.
+    let _filters = pr.filters(&[(&digest, "DIGEST")]).bind_to_scope();
+    insta::assert_snapshot!(stdout);
+    insta::assert_snapshot!(run.summary);
     assert_eq!(
         output_json(&run.outputs, "changed-files"),
         serde_json::json!(["k8s/app.yaml"])
@@ -206,10 +185,9 @@ fn check_mode_annotates_the_changed_files_and_shows_the_fix() {
     assert_eq!(pins[0]["reference"], "team/action-app:1");
     assert_eq!(pins[0]["digest"], digest.as_str());
     // Nothing was written.
-    assert!(
-        !std::fs::read_to_string(pr.work.join("k8s/app.yaml"))
-            .unwrap()
-            .contains("sha256")
+    assert_eq!(
+        std::fs::read_to_string(pr.work.join("k8s/app.yaml")).unwrap(),
+        APP
     );
 }
 
@@ -223,16 +201,9 @@ fn diff_mode_fails_with_the_change_in_the_summary() {
         "{}",
         String::from_utf8_lossy(&run.out.stderr)
     );
-    assert!(
-        run.summary.contains("The change `digestpin pin` makes:"),
-        "{}",
-        run.summary
-    );
-    assert!(
-        run.summary.contains("+++ b/k8s/app.yaml"),
-        "{}",
-        run.summary
-    );
+    let digest = support::plain().digest("team/action-app", "1");
+    let _filters = pr.filters(&[(&digest, "DIGEST")]).bind_to_scope();
+    insta::assert_snapshot!(run.summary);
 }
 
 #[test]
@@ -247,28 +218,23 @@ fn commit_mode_pushes_a_bot_commit_to_the_head_branch() {
         String::from_utf8_lossy(&run.out.stdout),
         String::from_utf8_lossy(&run.out.stderr)
     );
-    let pushed = git(&pr.remote, &["rev-parse", "feature"]);
+    let pushed = rev_parse(&pr.remote, "feature");
     assert_ne!(pushed, pr.head);
-    assert_eq!(git(&pr.remote, &["rev-parse", "feature^"]), pr.head);
+    assert_eq!(rev_parse(&pr.remote, "feature^"), pr.head);
     assert_eq!(
         git(&pr.remote, &["log", "-1", "--format=%an <%ae>", "feature"]),
-        "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>"
+        "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>\n"
     );
     assert_eq!(
         git(&pr.remote, &["show", "--name-only", "--format=", "feature"]),
-        "k8s/app.yaml"
+        "k8s/app.yaml\n"
     );
     let message = git(&pr.remote, &["log", "-1", "--format=%B", "feature"]);
-    assert!(
-        message.contains(&format!("team/action-app:1 -> {digest}")),
-        "{message}"
-    );
-    assert!(
-        run.summary
-            .contains(&format!("Pinned and pushed commit `{pushed}` to `feature`")),
-        "{}",
-        run.summary
-    );
+    let _filters = pr
+        .filters(&[(&digest, "DIGEST"), (&pushed, "PUSHED")])
+        .bind_to_scope();
+    insta::assert_snapshot!(message);
+    insta::assert_snapshot!(run.summary);
     assert_eq!(
         output_json(&run.outputs, "changed-files"),
         serde_json::json!(["k8s/app.yaml"])
@@ -280,12 +246,9 @@ fn commit_mode_does_nothing_on_a_fork() {
     let pr = pull_request(true);
     let run = run_action(&pr, "commit");
     assert_eq!(run.out.status.code(), Some(0));
-    assert!(
-        run.summary.contains("comes from the fork `someone/fork`"),
-        "{}",
-        run.summary
-    );
-    assert_eq!(git(&pr.remote, &["rev-parse", "feature"]), pr.head);
+    let _filters = pr.filters(&[]).bind_to_scope();
+    insta::assert_snapshot!(run.summary);
+    assert_eq!(rev_parse(&pr.remote, "feature"), pr.head);
 }
 
 #[test]
@@ -306,200 +269,6 @@ fn action_yml_validates_against_the_github_action_schema() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// A git smart-HTTP server on 127.0.0.1 in front of `git http-backend`, that
-/// wants one `Authorization: Basic x-access-token:<token>` header on every
-/// request, answers 401 without it and 400 to a request carrying two (as
-/// GitHub does, actions/checkout#162). It records every request's
-/// Authorization headers.
-mod git_http {
-    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-    use std::net::{TcpListener, TcpStream};
-    use std::path::{Path, PathBuf};
-    use std::process::{Command, Stdio};
-    use std::sync::{Arc, Mutex};
-
-    use base64::Engine as _;
-
-    /// Per request: the request line and its Authorization headers.
-    pub type Log = Mutex<Vec<(String, Vec<String>)>>;
-
-    pub struct Server {
-        pub url: String,
-        /// Per request: the request line and its Authorization headers.
-        pub requests: Arc<Log>,
-    }
-
-    pub fn basic(token: &str) -> String {
-        let credentials = format!("x-access-token:{token}");
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(credentials)
-        )
-    }
-
-    pub fn start(root: &Path, token: &str) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (root, expected, log) = (root.to_path_buf(), basic(token), requests.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (root, expected, log) = (root.clone(), expected.clone(), log.clone());
-                std::thread::spawn(move || serve(stream, &root, &expected, &log));
-            }
-        });
-        Server { url, requests }
-    }
-
-    fn serve(stream: TcpStream, root: &PathBuf, expected: &str, log: &Log) {
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut stream = stream;
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let request_line = request_line.trim_end().to_string();
-        let mut headers: Vec<(String, String)> = Vec::new();
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            let (name, value) = line.split_once(':').unwrap();
-            headers.push((name.to_ascii_lowercase(), value.trim().to_string()));
-        }
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        };
-        if header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
-            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
-        }
-        let mut body = Vec::new();
-        if let Some(length) = header("content-length") {
-            body.resize(length.parse().unwrap(), 0);
-            reader.read_exact(&mut body).unwrap();
-        } else if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
-            loop {
-                let mut size = String::new();
-                reader.read_line(&mut size).unwrap();
-                let size = usize::from_str_radix(size.trim(), 16).unwrap();
-                let mut chunk = vec![0; size + 2];
-                reader.read_exact(&mut chunk).unwrap();
-                if size == 0 {
-                    break;
-                }
-                body.extend_from_slice(&chunk[..size]);
-            }
-        }
-        let authorizations: Vec<String> = headers
-            .iter()
-            .filter(|(n, _)| n == "authorization")
-            .map(|(_, v)| v.clone())
-            .collect();
-        log.lock()
-            .unwrap()
-            .push((request_line.clone(), authorizations.clone()));
-        let respond = |stream: &mut TcpStream, status: &str, extra: &str, body: &[u8]| {
-            let head = format!(
-                "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            stream.write_all(head.as_bytes()).unwrap();
-            stream.write_all(body).unwrap();
-        };
-        match authorizations.as_slice() {
-            [] => {
-                return respond(
-                    &mut stream,
-                    "401 Unauthorized",
-                    "WWW-Authenticate: Basic realm=\"test\"\r\n",
-                    b"",
-                );
-            }
-            [one] if one.eq_ignore_ascii_case(expected) => {}
-            [_] => return respond(&mut stream, "403 Forbidden", "", b"bad credentials\n"),
-            _ => {
-                return respond(
-                    &mut stream,
-                    "400 Bad Request",
-                    "",
-                    b"duplicate header: Authorization\n",
-                );
-            }
-        }
-        let mut parts = request_line.split(' ');
-        let method = parts.next().unwrap();
-        let target = parts.next().unwrap();
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let mut command = Command::new("git");
-        command
-            .arg("http-backend")
-            .env("GIT_PROJECT_ROOT", root)
-            .env("GIT_HTTP_EXPORT_ALL", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("PATH_INFO", path)
-            .env("QUERY_STRING", query)
-            .env("REQUEST_METHOD", method)
-            .env("REMOTE_USER", "x-access-token")
-            .env("REMOTE_ADDR", "127.0.0.1")
-            .env("CONTENT_LENGTH", body.len().to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        for (name, variable) in [
-            ("content-type", "CONTENT_TYPE"),
-            ("content-encoding", "HTTP_CONTENT_ENCODING"),
-            ("git-protocol", "GIT_PROTOCOL"),
-        ] {
-            if let Some(value) = header(name) {
-                command.env(variable, value);
-            }
-        }
-        let mut child = command.spawn().unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&body);
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        let split = out
-            .stdout
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|i| (i, 4))
-            .or_else(|| {
-                out.stdout
-                    .windows(2)
-                    .position(|w| w == b"\n\n")
-                    .map(|i| (i, 2))
-            })
-            .unwrap();
-        let cgi_head = String::from_utf8_lossy(&out.stdout[..split.0]).to_string();
-        let mut status = "200 OK".to_string();
-        let mut extra = String::new();
-        for line in cgi_head.lines() {
-            match line.split_once(':') {
-                Some((name, value)) if name.eq_ignore_ascii_case("status") => {
-                    status = value.trim().to_string();
-                }
-                Some(_) => extra.push_str(&format!("{}\r\n", line.trim_end())),
-                None => {}
-            }
-        }
-        respond(
-            &mut stream,
-            &status,
-            &extra,
-            &out.stdout[split.0 + split.1..],
-        );
-    }
 }
 
 /// Rewrites the event's base commit to one that no remote has.
@@ -541,12 +310,12 @@ fn changed_only_fails_closed_when_the_base_cannot_be_fetched() {
             format!("fatal: remote error: upload-pack: not our ref {base}"),
         ]
     );
-    let scanned = format!(
-        "\n\nScanned: every path given: the changed files could not be found \
-         (the base commit {base} could not be fetched or diffed).\n\n\
-         2 references in 2 files: 2 to pin, 0 already pinned, 0 skipped, 0 failed.\n\n"
-    );
-    assert!(run.summary.contains(&scanned), "{}", run.summary);
+    let app = support::plain().digest("team/action-app", "1");
+    let nginx = support::plain().digest("library/nginx", "1.25");
+    let _filters = pr
+        .filters(&[(&app, "APP"), (&nginx, "NGINX")])
+        .bind_to_scope();
+    insta::assert_snapshot!(run.summary);
     assert_eq!(
         output_json(&run.outputs, "changed-files"),
         serde_json::json!(["k8s/app.yaml", "k8s/base.yaml"])
@@ -626,7 +395,7 @@ fn commit_mode_pushes_with_the_token_whether_or_not_checkout_persisted_credentia
             Some(0),
             "persisted={persisted}: {stderr}"
         );
-        assert_eq!(git(&pr.remote, &["rev-parse", "feature^"]), pr.head);
+        assert_eq!(rev_parse(&pr.remote, "feature^"), pr.head);
         // Asked once for credentials, then one Authorization header, the
         // input token's, on every request: never checkout's as well.
         let authorized = vec![git_http::basic(TOKEN)];
@@ -690,7 +459,7 @@ fn file_names_cannot_start_workflow_commands() {
     }
     git(&pr.work, &["add", "."]);
     git(&pr.work, &["commit", "-q", "-m", "hostile names"]);
-    let head = git(&pr.work, &["rev-parse", "HEAD"]);
+    let head = rev_parse(&pr.work, "HEAD");
     let mut event: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&pr.event).unwrap()).unwrap();
     event["pull_request"]["head"]["sha"] = serde_json::json!(head);
