@@ -158,14 +158,22 @@ if [ "$changed_only" = true ]; then
     changed_files=()
     shopt -s nocasematch
     while IFS= read -r -d '' file; do
-      case $file in *.yaml | *.yml | *.json) [ -f "$file" ] && changed_files+=("$file") ;; esac
+      # The files digestpin reads: YAML, JSON manifests, kustomizations and
+      # Dockerfiles (not `.dockerignore` files), matched in any case.
+      case $file in
+        *.dockerignore | *.containerignore) ;;
+        *.yaml | *.yml | *.json | kustomization | */kustomization | \
+          dockerfile | */dockerfile | dockerfile.* | */dockerfile.* | *.dockerfile | \
+          containerfile | */containerfile | containerfile.* | */containerfile.* | *.containerfile)
+          [ -f "$file" ] && changed_files+=("$file") ;;
+      esac
     done <"$work/changed"
     shopt -u nocasematch
     if [ ${#changed_files[@]} -eq 0 ]; then
       {
         echo "## digestpin"
         echo
-        echo "No YAML or JSON file changed in this pull request."
+        echo "No file that can name an image (YAML, JSON, kustomization, Dockerfile) changed in this pull request."
       } >>"$summary"
       echo "changed-files=[]" >>"$output"
       echo "pins=[]" >>"$output"
@@ -243,9 +251,12 @@ with open(output, "a") as out:
     out.write("changed-files=" + json.dumps(doc.get("changed_files", [])) + "\n")
     out.write("pins=" + json.dumps(pins) + "\n")
 s = doc.get("summary") or {}
+def count(n, one, many):
+    return f"{n} {one if n == 1 else many}"
 with open(summary, "a") as out:
     out.write(f"## digestpin\n\n{heading}\n\nScanned: {scope}.\n\n")
-    out.write(f"{s.get('references', 0)} references in {s.get('files', 0)} files: "
+    out.write(f"{count(s.get('references', 0), 'reference', 'references')} in "
+              f"{count(s.get('files', 0), 'file', 'files')}: "
               f"{len(pins)} to pin, {s.get('already_pinned', 0)} already pinned, "
               f"{s.get('skipped', 0)} skipped, {s.get('failed', 0)} failed.\n\n")
     if failures:

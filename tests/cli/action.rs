@@ -74,6 +74,10 @@ fn pull_request(fork: bool) -> PullRequest {
     git(&work, &["checkout", "-q", "-b", "feature"]);
     std::fs::write(work.join("k8s/app.yaml"), APP).unwrap();
     std::fs::write(work.join("notes.md"), "not yaml\n").unwrap();
+    // A Dockerfile is read too; its `.dockerignore` is not.
+    std::fs::create_dir(work.join("app")).unwrap();
+    std::fs::write(work.join("app/Dockerfile"), "FROM nginx:1.25\n").unwrap();
+    std::fs::write(work.join("app/Dockerfile.dockerignore"), "target\n").unwrap();
     git(&work, &["add", "."]);
     git(&work, &["commit", "-q", "-m", "add app"]);
     let head = rev_parse(&work, "HEAD");
@@ -172,18 +176,23 @@ fn check_mode_annotates_the_changed_files_and_shows_the_fix() {
         String::from_utf8_lossy(&run.out.stderr)
     );
     // Only the files the pull request changes: base.yaml is not named.
-    let _filters = pr.filters(&[(&digest, "DIGEST")]).bind_to_scope();
+    let nginx = support::plain().digest("library/nginx", "1.25");
+    let _filters = pr
+        .filters(&[(&digest, "DIGEST"), (&nginx, "NGINX")])
+        .bind_to_scope();
     insta::assert_snapshot!(stdout);
     insta::assert_snapshot!(run.summary);
     assert_eq!(
         output_json(&run.outputs, "changed-files"),
-        serde_json::json!(["k8s/app.yaml"])
+        serde_json::json!(["app/Dockerfile", "k8s/app.yaml"])
     );
     let pins = output_json(&run.outputs, "pins");
-    assert_eq!(pins[0]["file"], "k8s/app.yaml");
-    assert_eq!(pins[0]["line"], 5);
-    assert_eq!(pins[0]["reference"], "team/action-app:1");
-    assert_eq!(pins[0]["digest"], digest.as_str());
+    assert_eq!(pins[1]["file"], "k8s/app.yaml");
+    assert_eq!(pins[1]["line"], 5);
+    assert_eq!(pins[1]["reference"], "team/action-app:1");
+    assert_eq!(pins[1]["digest"], digest.as_str());
+    assert_eq!(pins[0]["file"], "app/Dockerfile");
+    assert_eq!(pins[0]["digest"], nginx.as_str());
     // Nothing was written.
     assert_eq!(
         std::fs::read_to_string(pr.work.join("k8s/app.yaml")).unwrap(),
@@ -202,7 +211,10 @@ fn diff_mode_fails_with_the_change_in_the_summary() {
         String::from_utf8_lossy(&run.out.stderr)
     );
     let digest = support::plain().digest("team/action-app", "1");
-    let _filters = pr.filters(&[(&digest, "DIGEST")]).bind_to_scope();
+    let nginx = support::plain().digest("library/nginx", "1.25");
+    let _filters = pr
+        .filters(&[(&digest, "DIGEST"), (&nginx, "NGINX")])
+        .bind_to_scope();
     insta::assert_snapshot!(run.summary);
 }
 
@@ -227,17 +239,18 @@ fn commit_mode_pushes_a_bot_commit_to_the_head_branch() {
     );
     assert_eq!(
         git(&pr.remote, &["show", "--name-only", "--format=", "feature"]),
-        "k8s/app.yaml\n"
+        "app/Dockerfile\nk8s/app.yaml\n"
     );
     let message = git(&pr.remote, &["log", "-1", "--format=%B", "feature"]);
+    let nginx = support::plain().digest("library/nginx", "1.25");
     let _filters = pr
-        .filters(&[(&digest, "DIGEST"), (&pushed, "PUSHED")])
+        .filters(&[(&digest, "DIGEST"), (&pushed, "PUSHED"), (&nginx, "NGINX")])
         .bind_to_scope();
     insta::assert_snapshot!(message);
     insta::assert_snapshot!(run.summary);
     assert_eq!(
         output_json(&run.outputs, "changed-files"),
-        serde_json::json!(["k8s/app.yaml"])
+        serde_json::json!(["app/Dockerfile", "k8s/app.yaml"])
     );
 }
 
@@ -295,6 +308,7 @@ fn changed_only_fails_closed_when_the_base_cannot_be_fetched() {
         format!(
             "::warning title=digestpin::cannot diff the base commit {base} with the head {} \
              (fetch them, e.g. actions/checkout with fetch-depth: 0); scanning every path instead of the changed files\n\
+             ::error file=app/Dockerfile,line=1,col=6,title=digestpin not-pinned::nginx:1.25: not pinned by digest\n\
              ::error file=k8s/app.yaml,line=5,col=14,title=digestpin not-pinned::team/action-app:1: not pinned by digest\n\
              ::error file=k8s/base.yaml,line=5,col=14,title=digestpin not-pinned::nginx:1.25: not pinned by digest\n",
             pr.head
@@ -318,7 +332,7 @@ fn changed_only_fails_closed_when_the_base_cannot_be_fetched() {
     insta::assert_snapshot!(run.summary);
     assert_eq!(
         output_json(&run.outputs, "changed-files"),
-        serde_json::json!(["k8s/app.yaml", "k8s/base.yaml"])
+        serde_json::json!(["app/Dockerfile", "k8s/app.yaml", "k8s/base.yaml"])
     );
 }
 
@@ -474,7 +488,8 @@ fn file_names_cannot_start_workflow_commands() {
     assert_eq!(
         stdout,
         format!(
-            "::error file=k8s/%3A%3Awarning%3A%3Ax ##[error]y.yaml,line=5,col=14,title=digestpin not-pinned::team/not-there:1: not pinned by digest\n\
+            "::error file=app/Dockerfile,line=1,col=6,title=digestpin not-pinned::nginx:1.25: not pinned by digest\n\
+             ::error file=k8s/%3A%3Awarning%3A%3Ax ##[error]y.yaml,line=5,col=14,title=digestpin not-pinned::team/not-there:1: not pinned by digest\n\
              ::error file=k8s/app.yaml,line=5,col=14,title=digestpin not-pinned::team/action-app:1: not pinned by digest\n\
              ::error file=k8s/evil%0A%3A%3Aerror%3A%3Ainjected.yaml,line=5,col=14,title=digestpin not-pinned::team/action-app:1: not pinned by digest\n\
              ::error file=k8s/%3A%3Awarning%3A%3Ax ##[error]y.yaml,line=5,col=14,title=digestpin resolve-failed::team/not-there:1: \
@@ -483,7 +498,7 @@ fn file_names_cannot_start_workflow_commands() {
     );
     assert_eq!(
         stderr,
-        "3 references in 3 files: 2 to pin, 0 already pinned, 0 skipped, 1 failed; 2 files would change\n"
+        "4 references in 4 files: 3 to pin, 0 already pinned, 0 skipped, 1 failed; 3 files would change\n"
     );
 
     // A branch name that git prints back in an error, in commit mode.
