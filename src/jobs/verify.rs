@@ -11,6 +11,10 @@ use crate::scan::ScannedFile;
 pub enum Problem {
     /// The registry no longer has the pinned digest.
     Missing,
+    /// The registry answers the tag with the pinned digest but has no
+    /// manifest under it: the digest was never served as this tag's content
+    /// (a wrong `Docker-Content-Digest`, from a proxy say), not deleted.
+    NeverServed { tag: String },
     /// The tag now names other content.
     TagMoved { tag: String, new: String },
     /// The tag is gone from the registry.
@@ -23,6 +27,12 @@ impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Problem::Missing => f.write_str("the pinned digest is no longer in the registry"),
+            Problem::NeverServed { tag } => write!(
+                f,
+                "this digest was never served for tag {tag}: the registry names it for the tag \
+                 but has no manifest under it (a wrong Docker-Content-Digest? pin again with \
+                 --verify-digest)"
+            ),
             Problem::TagMoved { tag, new } => write!(f, "tag moved: {tag} now names {new}"),
             Problem::TagGone { tag } => write!(f, "tag {tag} is no longer in the registry"),
             Problem::Failed(e) => write!(f, "cannot verify: {e}"),
@@ -55,6 +65,17 @@ pub fn verify(files: &[ScannedFile], resolver: &Resolver) -> (usize, Vec<Verifie
         };
         match exists.get(&pin.digest_key()) {
             Some(Ok(true)) => {}
+            // Asked by tag, the registry still names the digest it does not
+            // have: it never held that content, so nothing was deleted.
+            Some(Ok(false))
+                if pin.tag.is_some()
+                    && matches!(&result, Some(Ok(digest)) if *digest == pin.digest) =>
+            {
+                report(Problem::NeverServed {
+                    tag: pin.tag.clone().unwrap_or_default(),
+                });
+                continue;
+            }
             Some(Ok(false)) => report(Problem::Missing),
             Some(Err(e)) => {
                 report(Problem::Failed(e.clone()));

@@ -344,6 +344,7 @@ impl Report {
             .map(|f| {
                 let (level, rule) = match f.problem {
                     VerifyProblem::Missing => (Level::Error, "digest-missing"),
+                    VerifyProblem::NeverServed { .. } => (Level::Error, "digest-never-served"),
                     VerifyProblem::TagMoved { .. } => (Level::Error, "tag-moved"),
                     VerifyProblem::TagGone { .. } => (Level::Error, "tag-gone"),
                     VerifyProblem::Failed(_) => (Level::Error, "verify-failed"),

@@ -13,6 +13,10 @@ const RULES: &[(&str, &str)] = &[
         "digest-missing",
         "Pinned digest is no longer in the registry",
     ),
+    (
+        "digest-never-served",
+        "Pinned digest was never served for its tag",
+    ),
     ("verify-failed", "Pin could not be verified"),
     ("skipped", "Image value skipped"),
     ("no-known-tag", "Pin without a known tag"),

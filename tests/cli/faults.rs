@@ -329,6 +329,68 @@ fn a_wrong_digest_header_is_caught_with_verify_digest() {
     );
 }
 
+#[test]
+fn verify_tells_a_digest_never_served_from_one_deleted() {
+    seed("faults/never");
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let header = wrong.clone();
+    let proxy = Proxy::start(support::plain().port, move |request, _| {
+        if request.method == "HEAD" && is_manifest_request(request) {
+            let header = header.clone();
+            Action::Edit(Box::new(move |a| {
+                a.set_header("Docker-Content-Digest", Some(&header))
+            }))
+        } else {
+            Action::Forward
+        }
+    });
+    // Pinned without --verify-digest, the wrong header is written.
+    let dir = tempfile::tempdir().unwrap();
+    let host = proxy.host();
+    let pinned = format!("{host}/faults/never@{wrong} # v1");
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        format!("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: {pinned}\n"),
+    )
+    .unwrap();
+    let out = run_in(dir.path(), &["verify", "--loopback-only", "pod.yaml"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            Some(1),
+            format!(
+                "pod.yaml:5:14: {host}/faults/never@{wrong}: this digest was never served for tag v1: \
+                 the registry names it for the tag but has no manifest under it (a wrong \
+                 Docker-Content-Digest? pin again with --verify-digest)\n"
+            )
+            .as_str(),
+            "1 pin verified, 1 finding\n"
+        )
+    );
+    // Straight at the registry, the tag names other content: the pinned
+    // digest is simply not there.
+    let direct = support::plain().host();
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        format!("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: {direct}/faults/never@{wrong} # v1\n"),
+    )
+    .unwrap();
+    let out = run_in(dir.path(), &["verify", "--loopback-only", "pod.yaml"]);
+    let digest = support::plain().digest("faults/never", "v1");
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            Some(1),
+            format!(
+                "pod.yaml:5:14: {direct}/faults/never@{wrong}: the pinned digest is no longer in the registry\n\
+                 pod.yaml:5:14: {direct}/faults/never@{wrong}: tag moved: v1 now names {digest}\n"
+            )
+            .as_str(),
+            "1 pin verified, 2 findings\n"
+        )
+    );
+}
+
 pub(super) fn run_in(dir: &Path, args: &[&str]) -> Run {
     let mut command = support::digestpin();
     command.current_dir(dir).args(args);
