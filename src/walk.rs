@@ -198,47 +198,65 @@ pub fn walk(paths: &[PathBuf], options: &WalkOptions) -> Result<Walked, WalkErro
             pass(Passed::Excluded);
             continue;
         }
-        // Include globs override the ignore files and the hidden rule: with
-        // includes, everything is walked and the globs choose.
-        let everything = includes.is_some();
-        let mut builder = WalkBuilder::new(path);
-        builder
-            .follow_links(false)
-            .require_git(false)
-            .hidden(options.skip_hidden && !everything)
-            .ignore(!options.no_ignore && !everything)
-            .git_ignore(!options.no_ignore && !everything)
-            .git_exclude(!options.no_ignore && !everything)
-            .git_global(!options.no_ignore && !everything)
-            .parents(!options.no_ignore && !everything)
-            .filter_entry(|entry| {
-                entry.depth() == 0
-                    || !entry.file_type().is_some_and(|t| t.is_dir())
-                    || !VCS_DIRS.iter().any(|d| entry.file_name() == *d)
-            })
-            .overrides(overrides.clone());
-        for entry in builder.build() {
-            match entry {
-                Ok(entry) => {
-                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                    if is_file
-                        && is_candidate(entry.path())
-                        && includes
-                            .as_ref()
-                            .is_none_or(|i| is_included(i, &cwd, entry.path()))
-                    {
-                        walked.files.push(entry.path().to_path_buf());
-                    }
-                }
-                Err(err) => walked.errors.push(WalkError::Walk(err)),
-            }
-        }
+        walk_dir(
+            path,
+            options,
+            &overrides,
+            includes.as_ref(),
+            &cwd,
+            &mut walked,
+        );
     }
     walked.files.sort();
     walked.files.dedup();
     walked.named.sort();
     walked.named.dedup();
     Ok(walked)
+}
+
+/// Walks the directory `path` named on the command line, adding the
+/// candidate files it holds to `walked`.
+fn walk_dir(
+    path: &Path,
+    options: &WalkOptions,
+    overrides: &Override,
+    includes: Option<&globset::GlobSet>,
+    cwd: &Path,
+    walked: &mut Walked,
+) {
+    // Include globs override the ignore files and the hidden rule: with
+    // includes, everything is walked and the globs choose.
+    let everything = includes.is_some();
+    let mut builder = WalkBuilder::new(path);
+    builder
+        .follow_links(false)
+        .require_git(false)
+        .hidden(options.skip_hidden && !everything)
+        .ignore(!options.no_ignore && !everything)
+        .git_ignore(!options.no_ignore && !everything)
+        .git_exclude(!options.no_ignore && !everything)
+        .git_global(!options.no_ignore && !everything)
+        .parents(!options.no_ignore && !everything)
+        .filter_entry(|entry| {
+            entry.depth() == 0
+                || !entry.file_type().is_some_and(|t| t.is_dir())
+                || !VCS_DIRS.iter().any(|d| entry.file_name() == *d)
+        })
+        .overrides(overrides.clone());
+    for entry in builder.build() {
+        match entry {
+            Ok(entry) => {
+                let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                if is_file
+                    && is_candidate(entry.path())
+                    && includes.is_none_or(|i| is_included(i, cwd, entry.path()))
+                {
+                    walked.files.push(entry.path().to_path_buf());
+                }
+            }
+            Err(err) => walked.errors.push(WalkError::Walk(err)),
+        }
+    }
 }
 
 fn is_included(includes: &globset::GlobSet, cwd: &Path, path: &Path) -> bool {

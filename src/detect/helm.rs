@@ -204,20 +204,7 @@ fn finding(text: &str, tree: &Tree, map: &ImageMap) -> Finding {
         reference.push('@');
         reference.push_str(digest);
     }
-    let at = tag_scalar
-        .span
-        .as_ref()
-        .map_or(tag_scalar.start, |s| s.start);
-    let site = Site {
-        span: tag_scalar.span.clone().unwrap_or(at..at),
-        value: reference.clone(),
-        line: 0,
-        column: 0,
-        kind: FileKind::HelmValues,
-        style: tag_scalar.style.unwrap_or(ScalarStyle::Plain),
-        in_flow: tag_scalar.in_flow,
-        platform: None,
-    };
+    let site = Site::at_scalar(tag_scalar, reference.clone(), FileKind::HelmValues);
     let skipped = |reason| Finding::Skipped {
         site: site.clone(),
         reason,

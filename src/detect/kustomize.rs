@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use super::yaml::{Node, NodeId, Tree};
-use super::{FileKind, Finding, Positions, ScalarStyle, Site, SkipReason, is_templated};
+use super::{FileKind, Finding, Positions, Site, SkipReason, is_templated};
 use crate::reference::Reference;
 
 /// Whether `path` names a kustomization.
@@ -99,7 +99,6 @@ pub(super) fn detect(text: &str, tree: &Tree) -> Option<Vec<Finding>> {
 fn finding(tree: &Tree, entry: &Entry) -> Option<Finding> {
     let image = entry.new_name.or(entry.name).and_then(|n| tree.str(n))?;
     let at = tree.scalar(entry.site_node()?)?;
-    let start = at.span.as_ref().map_or(at.start, |s| s.start);
     let tag = entry.new_tag.and_then(|(_, v)| tree.str(v));
     let digest = entry.digest.and_then(|(_, v)| tree.str(v));
     let value = match (tag, digest) {
@@ -108,16 +107,7 @@ fn finding(tree: &Tree, entry: &Entry) -> Option<Finding> {
         (Some(tag), None) => format!("{image}:{tag}"),
         (None, None) => image.to_string(),
     };
-    let site = Site {
-        span: at.span.clone().unwrap_or(start..start),
-        value: value.clone(),
-        line: 0,
-        column: 0,
-        kind: FileKind::Kustomize,
-        style: at.style.unwrap_or(ScalarStyle::Plain),
-        in_flow: at.in_flow,
-        platform: None,
-    };
+    let site = Site::at_scalar(at, value.clone(), FileKind::Kustomize);
     let skipped = |reason| {
         Some(Finding::Skipped {
             site: site.clone(),

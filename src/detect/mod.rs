@@ -79,6 +79,24 @@ pub struct Site {
     pub platform: Option<String>,
 }
 
+impl Site {
+    /// The site of the whole `scalar`, reading `value`, before its line and
+    /// column are known; a scalar without a span is placed where it starts.
+    fn at_scalar(scalar: &yaml::Scalar, value: String, kind: FileKind) -> Site {
+        let at = scalar.span.as_ref().map_or(scalar.start, |s| s.start);
+        Site {
+            span: scalar.span.clone().unwrap_or(at..at),
+            value,
+            line: 0,
+            column: 0,
+            kind,
+            style: scalar.style.unwrap_or(ScalarStyle::Plain),
+            in_flow: scalar.in_flow,
+            platform: None,
+        }
+    }
+}
+
 /// Why an image value is not pinned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SkipReason {
@@ -379,101 +397,13 @@ impl<'a> Collector<'a> {
     fn finish(self, kind: FileKind) -> Vec<Finding> {
         let mut findings = self.extra.clone();
         for (&node, &(built, strictness)) in &self.found {
-            let Some(scalar) = self.tree.scalar(node) else {
-                if let Some((span, text)) = self.template_text(node) {
-                    let (line, column) = (0, 0);
-                    findings.push(Finding::Skipped {
-                        site: Site {
-                            span,
-                            value: text.to_string(),
-                            line,
-                            column,
-                            kind,
-                            style: ScalarStyle::Plain,
-                            in_flow: true,
-                            platform: None,
-                        },
-                        reason: SkipReason::Templated,
-                    });
-                }
-                continue;
+            let finding = match self.tree.scalar(node) {
+                Some(scalar) => self.image_finding(node, scalar, built, strictness, kind),
+                None => self.template_finding(node, kind),
             };
-            // An empty or null image says nothing to pin.
-            if scalar.style == Some(ScalarStyle::Plain)
-                && matches!(scalar.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
-                || scalar.value.is_empty()
-            {
-                continue;
-            }
-            let prefix = self.prefixes.get(&node).copied().unwrap_or(0);
-            let value = scalar.value.get(prefix..).unwrap_or_default();
-            let at = match (&scalar.span, scalar.style) {
-                (Some(span), _) => span.start,
-                // A block scalar is placed at its `|` or `>`, on the key's
-                // line, where a `# digestpin:ignore` can go.
-                (None, None) => block_header(self.text, scalar.start),
-                (None, Some(_)) => scalar.start,
-            };
-            let (line, column) = (0, 0);
-            let site = Site {
-                span: scalar
-                    .span
-                    .clone()
-                    .map_or(at..at, |span| span.start + prefix..span.end),
-                value: value.to_string(),
-                line,
-                column,
-                kind,
-                style: scalar.style.unwrap_or(ScalarStyle::Plain),
-                in_flow: scalar.in_flow,
-                platform: self.platforms.get(&node).cloned().flatten(),
-            };
-            let skipped = |reason| Finding::Skipped {
-                site: site.clone(),
-                reason,
-            };
-            // `ko://…` names an import path that ko builds and fills in.
-            let finding = if is_templated(value) || value.starts_with("ko://") {
-                skipped(SkipReason::Templated)
-            } else if scalar.style.is_none() {
-                skipped(SkipReason::BlockScalar)
-            } else if built {
-                skipped(SkipReason::BuiltByCompose)
-            } else {
-                match Reference::parse(value) {
-                    Err(_) if strictness == Strictness::Drop => continue,
-                    Err(err) => skipped(SkipReason::NotAReference(err)),
-                    Ok(_) if scalar.span.is_none() => skipped(SkipReason::Escaped),
-                    Ok(reference) => Finding::Image {
-                        site: site.clone(),
-                        reference,
-                    },
-                }
-            };
-            findings.push(finding);
+            findings.extend(finding);
         }
-        for (&node, why) in &self.not_images {
-            let Some(scalar) = self.tree.scalar(node) else {
-                continue;
-            };
-            if self.found.contains_key(&node) || scalar.value.is_empty() {
-                continue;
-            }
-            let at = scalar.span.as_ref().map_or(scalar.start, |s| s.start);
-            findings.push(Finding::Skipped {
-                site: Site {
-                    span: scalar.span.clone().unwrap_or(at..at),
-                    value: scalar.value.clone(),
-                    line: 0,
-                    column: 0,
-                    kind,
-                    style: scalar.style.unwrap_or(ScalarStyle::Plain),
-                    in_flow: scalar.in_flow,
-                    platform: None,
-                },
-                reason: SkipReason::NotAnImage(why.clone()),
-            });
-        }
+        findings.extend(self.not_image_findings(kind));
         findings.sort_by_key(|f| f.site().span.start);
         let mut positions = Positions::new(self.text);
         for finding in &mut findings {
@@ -481,6 +411,109 @@ impl<'a> Collector<'a> {
                 Finding::Image { site, .. } | Finding::Skipped { site, .. } => site,
             };
             (site.line, site.column) = positions.at(site.span.start);
+        }
+        findings
+    }
+
+    /// The finding of an image value that is not a scalar: a one-line
+    /// template (`{{ … }}`) is skipped as templated; anything else is not told.
+    fn template_finding(&self, node: NodeId, kind: FileKind) -> Option<Finding> {
+        let (span, text) = self.template_text(node)?;
+        let (line, column) = (0, 0);
+        Some(Finding::Skipped {
+            site: Site {
+                span,
+                value: text.to_string(),
+                line,
+                column,
+                kind,
+                style: ScalarStyle::Plain,
+                in_flow: true,
+                platform: None,
+            },
+            reason: SkipReason::Templated,
+        })
+    }
+
+    /// The finding of the image value `scalar` (at `node`); `None` when it
+    /// says nothing to pin.
+    fn image_finding(
+        &self,
+        node: NodeId,
+        scalar: &yaml::Scalar,
+        built: bool,
+        strictness: Strictness,
+        kind: FileKind,
+    ) -> Option<Finding> {
+        // An empty or null image says nothing to pin.
+        if scalar.style == Some(ScalarStyle::Plain)
+            && matches!(scalar.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+            || scalar.value.is_empty()
+        {
+            return None;
+        }
+        let prefix = self.prefixes.get(&node).copied().unwrap_or(0);
+        let value = scalar.value.get(prefix..).unwrap_or_default();
+        let at = match (&scalar.span, scalar.style) {
+            (Some(span), _) => span.start,
+            // A block scalar is placed at its `|` or `>`, on the key's
+            // line, where a `# digestpin:ignore` can go.
+            (None, None) => block_header(self.text, scalar.start),
+            (None, Some(_)) => scalar.start,
+        };
+        let (line, column) = (0, 0);
+        let site = Site {
+            span: scalar
+                .span
+                .clone()
+                .map_or(at..at, |span| span.start + prefix..span.end),
+            value: value.to_string(),
+            line,
+            column,
+            kind,
+            style: scalar.style.unwrap_or(ScalarStyle::Plain),
+            in_flow: scalar.in_flow,
+            platform: self.platforms.get(&node).cloned().flatten(),
+        };
+        let skipped = |reason| Finding::Skipped {
+            site: site.clone(),
+            reason,
+        };
+        // `ko://…` names an import path that ko builds and fills in.
+        let finding = if is_templated(value) || value.starts_with("ko://") {
+            skipped(SkipReason::Templated)
+        } else if scalar.style.is_none() {
+            skipped(SkipReason::BlockScalar)
+        } else if built {
+            skipped(SkipReason::BuiltByCompose)
+        } else {
+            match Reference::parse(value) {
+                Err(_) if strictness == Strictness::Drop => return None,
+                Err(err) => skipped(SkipReason::NotAReference(err)),
+                Ok(_) if scalar.span.is_none() => skipped(SkipReason::Escaped),
+                Ok(reference) => Finding::Image {
+                    site: site.clone(),
+                    reference,
+                },
+            }
+        };
+        Some(finding)
+    }
+
+    /// The skipped findings of the values known not to be images.
+    fn not_image_findings(&self, kind: FileKind) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for (&node, why) in &self.not_images {
+            let Some(scalar) = self.tree.scalar(node) else {
+                continue;
+            };
+            if self.found.contains_key(&node) || scalar.value.is_empty() {
+                continue;
+            }
+            findings.push(Finding::Skipped {
+                site: Site::at_scalar(scalar, scalar.value.clone(), kind),
+                reason: SkipReason::NotAnImage(why.clone()),
+            });
         }
         findings
     }

@@ -284,37 +284,12 @@ fn parse_once(text: &str) -> Result<Tree, (DetectError, usize)> {
     let mut flow_stack: Vec<bool> = Vec::new();
 
     for item in Parser::new_from_str(text) {
-        let (event, span) = item.map_err(|err| {
-            (
-                DetectError::Yaml {
-                    line: err.marker().line(),
-                    column: err.marker().col() + 1,
-                    message: err.info().to_string(),
-                },
-                offsets.byte(err.marker().index()),
-            )
-        })?;
+        let (event, span) = item.map_err(|err| yaml_error(&err, &offsets))?;
         let start = offsets.byte(span.start.index());
         let node = match event {
             Event::Scalar(value, style, anchor, _tag) => {
-                let style = match style {
-                    SaphyrStyle::Plain => Some(ScalarStyle::Plain),
-                    SaphyrStyle::SingleQuoted => Some(ScalarStyle::SingleQuoted),
-                    SaphyrStyle::DoubleQuoted => Some(ScalarStyle::DoubleQuoted),
-                    SaphyrStyle::Literal | SaphyrStyle::Folded => None,
-                };
-                let span = style.and_then(|style| locate(text, start, &value, style));
-                let id = push(
-                    &mut tree,
-                    Node::Scalar(Scalar {
-                        value: value.into_owned(),
-                        style,
-                        span,
-                        start,
-                        in_flow: flow_depth > 0,
-                    }),
-                    start,
-                );
+                let scalar = scalar(text, start, value.into_owned(), style, flow_depth > 0);
+                let id = push(&mut tree, Node::Scalar(scalar), start);
                 if anchor > 0 {
                     anchors.push((anchor, id));
                 }
@@ -373,6 +348,36 @@ fn parse_once(text: &str) -> Result<Tree, (DetectError, usize)> {
         }
     }
     Ok(tree)
+}
+
+/// The error of a failed parse, and the byte offset where it is.
+fn yaml_error(err: &saphyr_parser::ScanError, offsets: &Offsets) -> (DetectError, usize) {
+    (
+        DetectError::Yaml {
+            line: err.marker().line(),
+            column: err.marker().col() + 1,
+            message: err.info().to_string(),
+        },
+        offsets.byte(err.marker().index()),
+    )
+}
+
+/// The scalar `value` of `style` that starts at byte `start`.
+fn scalar(text: &str, start: usize, value: String, style: SaphyrStyle, in_flow: bool) -> Scalar {
+    let style = match style {
+        SaphyrStyle::Plain => Some(ScalarStyle::Plain),
+        SaphyrStyle::SingleQuoted => Some(ScalarStyle::SingleQuoted),
+        SaphyrStyle::DoubleQuoted => Some(ScalarStyle::DoubleQuoted),
+        SaphyrStyle::Literal | SaphyrStyle::Folded => None,
+    };
+    let span = style.and_then(|style| locate(text, start, &value, style));
+    Scalar {
+        value,
+        style,
+        span,
+        start,
+        in_flow,
+    }
 }
 
 /// Whether a collection event at `start` opens a flow collection: the first

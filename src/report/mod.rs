@@ -15,6 +15,7 @@ mod human;
 mod json;
 mod markdown;
 mod paths;
+mod records;
 mod sarif;
 
 use std::io::{IsTerminal as _, Write as _};
@@ -224,93 +225,6 @@ impl Report {
             batch.extend(self.record(message));
         }
         self.emit(batch);
-    }
-
-    /// The record of one message; `None` for what is not told.
-    fn record(&self, message: &Message) -> Option<Record> {
-        let record = match message {
-            Message::Pinned {
-                at,
-                reference,
-                digest,
-            } => Record {
-                reference: Some(reference.clone()),
-                digest: Some(digest.clone()),
-                ..Record::new(
-                    Some(at),
-                    Level::Note,
-                    "pinned",
-                    format!("{} {reference} to {digest}", self.verb()),
-                )
-            },
-            Message::Rewritten { at, from, to } => Record {
-                reference: Some(from.clone()),
-                to: Some(to.clone()),
-                ..Record::new(
-                    Some(at),
-                    Level::Note,
-                    "rewritten",
-                    format!("{} {from} to {to}", self.verb()),
-                )
-            },
-            Message::ServicePlatform {
-                at,
-                reference,
-                platform,
-                requested,
-            } => Record {
-                reference: Some(reference.clone()),
-                ..Record::new(
-                    Some(at),
-                    Level::Note,
-                    "service-platform",
-                    format!(
-                        "{reference}: resolved for the service's own platform {platform}, not --platform {requested}"
-                    ),
-                )
-            },
-            Message::AlreadyPinned { .. } | Message::Ignored { .. } | Message::UpToDate { .. } => {
-                return None;
-            }
-            Message::Skipped { at, value, reason } => Record {
-                reference: Some(value.clone()),
-                ..Record::new(
-                    Some(at),
-                    Level::Warning,
-                    "skipped",
-                    format!("skipped {value}: {reason}"),
-                )
-            },
-            Message::NoKnownTag { at, reference } => Record {
-                reference: Some(reference.clone()),
-                ..Record::new(
-                    Some(at),
-                    Level::Warning,
-                    "no-known-tag",
-                    format!("left {reference}: no tag known for this pin"),
-                )
-            },
-            Message::Failed {
-                at,
-                reference,
-                error,
-            } => Record {
-                reference: Some(reference.clone()),
-                ..Record::new(
-                    Some(at),
-                    Level::Error,
-                    "resolve-failed",
-                    format!("{reference}: {error}"),
-                )
-            },
-            Message::FileSkipped { path, error } => {
-                Record::for_file(path, Level::Warning, "file-skipped", error.to_string())
-            }
-            Message::FileFailed { path, error } => {
-                Record::for_file(path, Level::Error, "file-failed", error.to_string())
-            }
-        };
-        Some(record)
     }
 
     /// `check`: one line per violation (standard output in human form).

@@ -1,0 +1,100 @@
+//! The record each library [`Message`] becomes: its level, rule and text.
+
+use digestpin::jobs::{Location, Message};
+
+use super::{Level, Record, Report};
+
+impl Report {
+    /// The record of one message; `None` for what is not told.
+    pub(super) fn record(&self, message: &Message) -> Option<Record> {
+        let record = match message {
+            Message::Pinned {
+                at,
+                reference,
+                digest,
+            } => Record {
+                reference: Some(reference.clone()),
+                digest: Some(digest.clone()),
+                ..Record::new(
+                    Some(at),
+                    Level::Note,
+                    "pinned",
+                    format!("{} {reference} to {digest}", self.verb()),
+                )
+            },
+            Message::Rewritten { at, from, to } => Record {
+                reference: Some(from.clone()),
+                to: Some(to.clone()),
+                ..Record::new(
+                    Some(at),
+                    Level::Note,
+                    "rewritten",
+                    format!("{} {from} to {to}", self.verb()),
+                )
+            },
+            Message::ServicePlatform {
+                at,
+                reference,
+                platform,
+                requested,
+            } => with_reference(
+                at,
+                reference,
+                Level::Note,
+                "service-platform",
+                format!(
+                    "{reference}: resolved for the service's own platform {platform}, not --platform {requested}"
+                ),
+            ),
+            Message::AlreadyPinned { .. } | Message::Ignored { .. } | Message::UpToDate { .. } => {
+                return None;
+            }
+            Message::Skipped { at, value, reason } => with_reference(
+                at,
+                value,
+                Level::Warning,
+                "skipped",
+                format!("skipped {value}: {reason}"),
+            ),
+            Message::NoKnownTag { at, reference } => with_reference(
+                at,
+                reference,
+                Level::Warning,
+                "no-known-tag",
+                format!("left {reference}: no tag known for this pin"),
+            ),
+            Message::Failed {
+                at,
+                reference,
+                error,
+            } => with_reference(
+                at,
+                reference,
+                Level::Error,
+                "resolve-failed",
+                format!("{reference}: {error}"),
+            ),
+            Message::FileSkipped { path, error } => {
+                Record::for_file(path, Level::Warning, "file-skipped", error.to_string())
+            }
+            Message::FileFailed { path, error } => {
+                Record::for_file(path, Level::Error, "file-failed", error.to_string())
+            }
+        };
+        Some(record)
+    }
+}
+
+/// A record at `at` that names the reference it is about.
+fn with_reference(
+    at: &Location,
+    reference: &str,
+    level: Level,
+    rule: &'static str,
+    message: String,
+) -> Record {
+    Record {
+        reference: Some(reference.to_string()),
+        ..Record::new(Some(at), level, rule, message)
+    }
+}
