@@ -272,12 +272,10 @@ fn a_body_cut_mid_transfer_is_retried_then_reported_as_broken() {
     assert_eq!(gets, 4, "the first GET and three retries");
 }
 
-#[test]
-fn a_wrong_digest_header_is_caught_with_verify_digest() {
-    let digest = seed("faults/wrong");
-    let wrong = format!("sha256:{}", "0".repeat(64));
-    let header = wrong.clone();
-    let proxy = Proxy::start(support::plain().port, move |request, _| {
+/// A proxy whose every manifest HEAD answers `Docker-Content-Digest: wrong`.
+fn wrong_digest_proxy(wrong: &str) -> Proxy {
+    let header = wrong.to_string();
+    Proxy::start(support::plain().port, move |request, _| {
         if request.method == "HEAD" && is_manifest_request(request) {
             let header = header.clone();
             Action::Edit(Box::new(move |a| {
@@ -286,7 +284,14 @@ fn a_wrong_digest_header_is_caught_with_verify_digest() {
         } else {
             Action::Forward
         }
-    });
+    })
+}
+
+#[test]
+fn a_wrong_digest_header_is_caught_with_verify_digest() {
+    let digest = seed("faults/wrong");
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let proxy = wrong_digest_proxy(&wrong);
     let reference = format!("{}/faults/wrong:v1", proxy.host());
     // HEAD alone cannot tell.
     let out = resolve(&reference, &[]);
@@ -333,17 +338,7 @@ fn a_wrong_digest_header_is_caught_with_verify_digest() {
 fn verify_tells_a_digest_never_served_from_one_deleted() {
     seed("faults/never");
     let wrong = format!("sha256:{}", "0".repeat(64));
-    let header = wrong.clone();
-    let proxy = Proxy::start(support::plain().port, move |request, _| {
-        if request.method == "HEAD" && is_manifest_request(request) {
-            let header = header.clone();
-            Action::Edit(Box::new(move |a| {
-                a.set_header("Docker-Content-Digest", Some(&header))
-            }))
-        } else {
-            Action::Forward
-        }
-    });
+    let proxy = wrong_digest_proxy(&wrong);
     // Pinned without --verify-digest, the wrong header is written.
     let dir = tempfile::tempdir().unwrap();
     let host = proxy.host();
