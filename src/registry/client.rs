@@ -3,13 +3,17 @@
 //! It owns a single-threaded runtime and the layers below it (`http` sends,
 //! `auth` authenticates, `manifest` knows what manifests mean), and runs
 //! batches: every key of a batch once, concurrently, each with its own
-//! result, through [`Resolver::batch`], the one batch loop.
+//! result, through [`Resolver::batch`], the one batch loop. With a cache
+//! ([`ResolverOptions::cache`]), [`Resolver::cached_batch`] answers what it
+//! can from the cache first, sends the rest (none offline) and stores the
+//! answers.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::auth::Session;
+use super::cache::{Cache, CacheUse};
 use super::credentials::DockerConfig;
 use super::http::Http;
 use super::manifest::Registry;
@@ -22,6 +26,7 @@ pub struct Resolver {
     runtime: tokio::runtime::Runtime,
     registry: Registry,
     progress: Option<Progress>,
+    cache: Option<Cache>,
 }
 
 /// Called with (done, total) as the keys of a batch resolve.
@@ -37,8 +42,12 @@ impl Resolver {
             .build()
             .map_err(|e| RegistryError::Client(e.to_string()))?;
         let session = Session::new(http, config, options.timeout);
+        let cache = options
+            .cache
+            .map(|cache| Cache::new(cache, options.verify_digest));
         Ok(Resolver {
             progress: None,
+            cache,
             runtime,
             registry: Registry::new(session, options.verify_digest),
         })
@@ -82,9 +91,89 @@ impl Resolver {
         &self,
         keys: &[ResolveKey],
     ) -> BTreeMap<ResolveKey, Result<Resolved, ResolveError>> {
-        self.batch(keys, self.progress.as_ref(), |registry, key| async move {
-            registry.resolve(&key).await
-        })
+        self.cached_batch(
+            keys,
+            self.progress.as_ref(),
+            |cache, key| {
+                cache.tag(
+                    &self.cache_url(&key.registry, &key.repository, &key.tag)?,
+                    key.platform.as_ref(),
+                )
+            },
+            |registry, key| async move { registry.resolve(&key).await },
+            |cache, key, resolved| {
+                if let Some(url) = self.cache_url(&key.registry, &key.repository, &key.tag) {
+                    cache.store_tag(&url, key.platform.as_ref(), resolved);
+                }
+            },
+        )
+    }
+
+    /// What the cache did in this run; `None` without a cache.
+    pub fn cache_use(&self) -> Option<CacheUse> {
+        self.cache.as_ref().map(Cache::usage)
+    }
+
+    /// [`Resolver::batch`] behind the cache: each key `lookup` answers is
+    /// not sent; each answer `work` gets is given to `store`. Offline, a key
+    /// the cache does not answer fails with [`ResolveError::NotCached`].
+    fn cached_batch<'a, K, T, F>(
+        &'a self,
+        keys: &[K],
+        progress: Option<&Progress>,
+        lookup: impl Fn(&Cache, &K) -> Option<T>,
+        work: impl Fn(&'a Registry, K) -> F,
+        store: impl Fn(&Cache, &K, &T),
+    ) -> BTreeMap<K, Result<T, ResolveError>>
+    where
+        K: Clone + Ord,
+        F: Future<Output = Result<T, ResolveError>>,
+    {
+        let Some(cache) = &self.cache else {
+            return self.batch(keys, progress, work);
+        };
+        let mut answered = BTreeMap::new();
+        let mut missing = Vec::new();
+        for key in keys {
+            if answered.contains_key(key) {
+                continue;
+            }
+            match lookup(cache, key) {
+                Some(value) => {
+                    answered.insert(key.clone(), Ok(value));
+                }
+                None => missing.push(key.clone()),
+            }
+        }
+        if cache.offline() {
+            for key in missing {
+                answered.insert(key, Err(ResolveError::NotCached));
+            }
+            return answered;
+        }
+        for (key, result) in self.batch(&missing, progress, work) {
+            if let Ok(value) = &result {
+                store(cache, &key, value);
+            }
+            answered.insert(key, result);
+        }
+        answered
+    }
+
+    /// The manifest URL a request for `reference` goes to, without user
+    /// information: the cache's key.
+    fn cache_url(&self, registry: &str, repository: &str, reference: &str) -> Option<String> {
+        let mut url = self
+            .registry
+            .session
+            .http
+            .manifest_url(registry, repository, reference)
+            .ok()?;
+        url.set_username("").ok()?;
+        url.set_password(None).ok()?;
+        url.set_query(None);
+        url.set_fragment(None);
+        Some(url.to_string())
     }
 
     /// Reports batch progress to `progress` (e.g. a progress bar).
@@ -102,16 +191,36 @@ impl Resolver {
         &self,
         keys: &[DigestKey],
     ) -> BTreeMap<DigestKey, Result<Described, ResolveError>> {
-        self.batch(keys, None, |registry, key| async move {
-            registry.describe(&key).await
-        })
+        self.cached_batch(
+            keys,
+            None,
+            |cache, key| cache.described(&self.digest_url(key)?),
+            |registry, key| async move { registry.describe(&key).await },
+            |cache, key, described| {
+                if let Some(url) = self.digest_url(key) {
+                    cache.store_digest(&url, Some(described));
+                }
+            },
+        )
     }
 
     /// Whether each digest still exists in its repository.
     pub fn exist_all(&self, keys: &[DigestKey]) -> BTreeMap<DigestKey, Result<bool, ResolveError>> {
-        self.batch(keys, None, |registry, key| async move {
-            registry.exists(&key).await
-        })
+        self.cached_batch(
+            keys,
+            None,
+            |cache, key| cache.exists(&self.digest_url(key)?),
+            |registry, key| async move { registry.exists(&key).await },
+            |cache, key, exists| {
+                if let (true, Some(url)) = (*exists, self.digest_url(key)) {
+                    cache.store_digest(&url, None);
+                }
+            },
+        )
+    }
+
+    fn digest_url(&self, key: &DigestKey) -> Option<String> {
+        self.cache_url(&key.registry, &key.repository, &key.digest)
     }
 }
 

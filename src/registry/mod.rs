@@ -11,9 +11,11 @@
 //! checks, platform choice and lookups of digests; [`auth`] challenges,
 //! tokens and credentials; [`http`] endpoints, mirrors, the loopback rule,
 //! retries and body limits; [`credentials`] reads Docker's configuration,
-//! [`platform`] parses and matches platforms.
+//! [`platform`] parses and matches platforms; [`cache`] keeps answers on
+//! disk between runs.
 
 mod auth;
+pub mod cache;
 mod client;
 mod credentials;
 mod http;
@@ -24,6 +26,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use cache::{CacheOptions, CacheUse};
 pub use client::{Progress, Resolver};
 pub use credentials::{Credential, DockerConfig};
 pub use manifest::{MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST};
@@ -148,6 +151,8 @@ pub struct ResolverOptions {
     /// GET every manifest resolved by HEAD and check that its sha256 is the
     /// `Docker-Content-Digest` the HEAD gave.
     pub verify_digest: bool,
+    /// The on-disk cache of answers; `None`: no cache.
+    pub cache: Option<CacheOptions>,
 }
 
 impl Default for ResolverOptions {
@@ -161,6 +166,7 @@ impl Default for ResolverOptions {
             docker_config_dir: None,
             loopback_only: false,
             verify_digest: false,
+            cache: None,
         }
     }
 }
@@ -262,6 +268,8 @@ pub enum ResolveError {
     CredentialHelper { helper: String, reason: String },
     #[error("not resolved")]
     NotAttempted,
+    #[error("not in the cache (--offline)")]
+    NotCached,
 }
 
 impl ResolveError {
@@ -286,6 +294,7 @@ impl ResolveError {
             ResolveError::NonLoopback { .. } => "refused (loopback only)",
             ResolveError::CredentialHelper { .. } => "credential helper failed",
             ResolveError::NotAttempted => "not resolved",
+            ResolveError::NotCached => "not in the cache",
         }
     }
 }
