@@ -17,6 +17,7 @@
 //! ca-file = "certs/corp-ca.pem"
 //! mirrors = ["docker.io=https://mirror.example.com"]
 //! verify-digest = false
+//! cache-ttl = "5m"             # how long a tag's answer is cached; "0": no cache
 //!
 //! [policy]
 //! deny-latest = true
@@ -78,6 +79,9 @@ pub struct Config {
     pub mirrors: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_digest: Option<bool>,
+    /// How long a tag's answer is used from the cache (`5m`, `1h`; `0`: no cache).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_ttl: Option<String>,
     #[serde(default, skip_serializing_if = "Policy::is_empty")]
     pub policy: Policy,
     /// Which custom-resource paths hold images and which do not.
@@ -165,6 +169,7 @@ impl Config {
             ca_file: other.ca_file.or(self.ca_file),
             mirrors: other.mirrors.or(self.mirrors),
             verify_digest: other.verify_digest.or(self.verify_digest),
+            cache_ttl: other.cache_ttl.or(self.cache_ttl),
             policy: Policy {
                 deny_latest: other.policy.deny_latest.or(self.policy.deny_latest),
                 allow: other.policy.allow.or(self.policy.allow),
@@ -225,6 +230,9 @@ impl Config {
             },
             custom_resources: Some(Vec::new()),
             verify_digest: Some(false),
+            cache_ttl: Some(crate::registry::cache::format_duration(
+                crate::registry::cache::DEFAULT_CACHE_TTL,
+            )),
             helm: Helm {
                 style: Some(HelmStyle::Auto),
             },

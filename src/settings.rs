@@ -31,6 +31,8 @@ pub enum SettingsError {
     Platform(PlatformError),
     #[error(transparent)]
     Mirror(#[from] MirrorError),
+    #[error("cache-ttl: {0}")]
+    CacheTtl(String),
 }
 
 /// Every setting, typed.
@@ -48,6 +50,8 @@ pub struct Settings {
     pub ca_file: Option<PathBuf>,
     pub mirrors: Vec<Mirror>,
     pub verify_digest: bool,
+    /// How long a tag's answer is used from the cache; zero: no cache.
+    pub cache_ttl: Duration,
     pub deny_latest: bool,
     pub allow: Vec<String>,
     pub custom_resources: Vec<ResourceRule>,
@@ -83,6 +87,12 @@ impl Settings {
             .flatten()
             .map(|m| m.parse::<Mirror>())
             .collect::<Result<Vec<_>, _>>()?;
+        let cache_ttl = match &merged.cache_ttl {
+            Some(text) => {
+                crate::registry::cache::parse_duration(text).map_err(SettingsError::CacheTtl)?
+            }
+            None => crate::registry::cache::DEFAULT_CACHE_TTL,
+        };
         // Every field is set in the defaults; `or(defaults)` only keeps the
         // types honest.
         Ok(Settings {
@@ -96,6 +106,7 @@ impl Settings {
             ca_file: merged.ca_file.clone(),
             mirrors,
             verify_digest: merged.verify_digest.unwrap_or_default(),
+            cache_ttl,
             deny_latest: merged.policy.deny_latest.unwrap_or_default(),
             allow: merged.policy.allow.clone().unwrap_or_default(),
             custom_resources: merged.custom_resources.clone().unwrap_or_default(),
@@ -153,6 +164,7 @@ fn is_set(layer: &Config, key: &str) -> bool {
         "ca-file" => layer.ca_file.is_some(),
         "mirrors" => layer.mirrors.is_some(),
         "verify-digest" => layer.verify_digest.is_some(),
+        "cache-ttl" => layer.cache_ttl.is_some(),
         "policy.deny-latest" => layer.policy.deny_latest.is_some(),
         "policy.allow" => layer.policy.allow.is_some(),
         "custom-resources" => layer.custom_resources.is_some(),

@@ -66,6 +66,7 @@ fn hooks_fail_an_unpinned_commit_and_pass_once_pinned() {
             )
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("DOCKER_CONFIG", repo)
+            .env("DIGESTPIN_CACHE_TTL", "0")
             .output()
             .expect("python3 with pre-commit (scripts/install-test-deps.sh)")
     };

@@ -47,6 +47,17 @@ pub(crate) enum Command {
     Resolve(ResolveArgs),
     /// Show the settings in force.
     Config(ConfigArgs),
+    /// The on-disk cache of registry answers: `clean` empties it, `dir` prints where it is.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CacheCommand {
+    /// Remove every cached answer.
+    Clean,
+    /// Print the cache directory.
+    Dir,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -210,6 +221,12 @@ pub(crate) struct RegistryArgs {
     /// GET each manifest and check that its sha256 is the digest the registry's HEAD named.
     #[arg(long)]
     pub(crate) verify_digest: bool,
+    /// How long a tag's answer is used from the cache, e.g. 30s, 5m, 1h; 0 turns the cache off [default: 5m]
+    #[arg(long, value_name = "DURATION", env = "DIGESTPIN_CACHE_TTL")]
+    pub(crate) cache_ttl: Option<String>,
+    /// Answer only from the cache, whatever the age of its answers; send no request.
+    #[arg(long)]
+    pub(crate) offline: bool,
     /// Refuse any request to an address outside the loopback range (for tests).
     #[arg(
         long,
@@ -231,6 +248,7 @@ impl RegistryArgs {
             timeout: self.timeout,
             retries: self.retries,
             verify_digest: self.verify_digest.then_some(true),
+            cache_ttl: self.cache_ttl.clone(),
             ..Config::default()
         }
     }

@@ -11,12 +11,12 @@ use digestpin::commit::Committer;
 use digestpin::config::Config;
 use digestpin::job::{JobKind, Mode};
 use digestpin::jobs;
-use digestpin::registry::{Resolver, ResolverOptions};
+use digestpin::registry::{CacheOptions, Resolver, ResolverOptions};
 use digestpin::scan::ScannedFile;
 use digestpin::settings::Settings;
 use digestpin::walk::{self, WalkOptions};
 
-use super::args::{CommitArgs, Paths};
+use super::args::{CommitArgs, Paths, RegistryArgs};
 use super::{Global, Status};
 use crate::report::Report;
 
@@ -64,7 +64,9 @@ impl Context {
         Some(bar)
     }
 
-    pub(crate) fn resolver(&self, loopback_only: bool) -> anyhow::Result<Resolver> {
+    pub(crate) fn resolver(&mut self, flags: &RegistryArgs) -> anyhow::Result<Resolver> {
+        let loopback_only = flags.loopback_only;
+        let cache = self.cache_options(flags.offline)?;
         let settings = &self.settings;
         let options = ResolverOptions {
             mirrors: settings.mirrors.clone(),
@@ -74,6 +76,7 @@ impl Context {
             retries: settings.retries,
             verify_digest: settings.verify_digest,
             loopback_only,
+            cache,
             ..ResolverOptions::default()
         };
         let mut resolver = Resolver::new(options).context("cannot set up the registry client")?;
@@ -97,6 +100,30 @@ impl Context {
             }));
         }
         Ok(resolver)
+    }
+
+    /// The cache the resolver uses: none with `--cache-ttl 0`, or when no
+    /// cache directory is known (said in a note); `--offline` needs one.
+    fn cache_options(&mut self, offline: bool) -> anyhow::Result<Option<CacheOptions>> {
+        let ttl = self.settings.cache_ttl;
+        if ttl.is_zero() {
+            anyhow::ensure!(
+                !offline,
+                "--offline answers from the cache, which a cache-ttl of 0 turns off"
+            );
+            return Ok(None);
+        }
+        let Some(dir) = digestpin::registry::cache::default_dir() else {
+            anyhow::ensure!(
+                !offline,
+                "--offline: no cache directory (set DIGESTPIN_CACHE_DIR, XDG_CACHE_HOME or HOME)"
+            );
+            self.report.cache_unavailable(
+                "no cache directory (set DIGESTPIN_CACHE_DIR, XDG_CACHE_HOME or HOME): answers are not cached",
+            );
+            return Ok(None);
+        };
+        Ok(Some(CacheOptions { dir, ttl, offline }))
     }
 
     /// Walks and scans; walk errors and unreadable files are reported here.

@@ -22,8 +22,8 @@ use digestpin::settings::{Settings, Source};
 
 pub use args::Args;
 use args::{
-    CheckArgs, Command, ConfigArgs, ListArgs, PinArgs, ResolveArgs, UnpinArgs, UpdateArgs,
-    VerifyArgs,
+    CacheCommand, CheckArgs, Command, ConfigArgs, ListArgs, PinArgs, ResolveArgs, UnpinArgs,
+    UpdateArgs, VerifyArgs,
 };
 use context::Context;
 
@@ -102,6 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         Command::List(args) => run_list(&global, &args),
         Command::Resolve(args) => run_resolve(&global, &args),
         Command::Config(args) => run_config(&global, &args),
+        Command::Cache(command) => run_cache(&global, &command),
     }
 }
 
@@ -117,7 +118,7 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
     flags.style = args.style;
     let mut ctx = Context::new(global, flags, mode, JobKind::Pin)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let resolver = ctx.resolver(args.registry.loopback_only)?;
+    let resolver = ctx.resolver(&args.registry)?;
     let options = PinOptions {
         style: ctx.settings.style,
         platform: ctx.settings.platform.clone(),
@@ -129,6 +130,8 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
     let outcome = jobs::pin::plan(&files, &resolver, &options);
     let commit = Some((&args.commit, "Pin container images by digest"));
     let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
+    ctx.report
+        .cache_used(resolver.cache_use().as_ref(), args.registry.offline);
     done(&mut ctx, status)
 }
 
@@ -154,10 +157,12 @@ fn run_update(global: &Global, args: &UpdateArgs) -> anyhow::Result<Status> {
     let flags = args.paths.layer().merged(args.registry.layer());
     let mut ctx = Context::new(global, flags, mode, JobKind::Update)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let resolver = ctx.resolver(args.registry.loopback_only)?;
+    let resolver = ctx.resolver(&args.registry)?;
     let outcome = jobs::update::update(&files, &resolver);
     let commit = Some((&args.commit, "Update pinned image digests"));
     let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
+    ctx.report
+        .cache_used(resolver.cache_use().as_ref(), args.registry.offline);
     done(&mut ctx, status)
 }
 
@@ -165,7 +170,7 @@ fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
     let flags = args.paths.layer().merged(args.registry.layer());
     let mut ctx = Context::new(global, flags, Mode::Check, JobKind::Verify)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let resolver = ctx.resolver(args.registry.loopback_only)?;
+    let resolver = ctx.resolver(&args.registry)?;
     let (checked, findings) = jobs::verify::verify(&files, &resolver);
     ctx.report.verified(checked, &findings);
     ctx.report.messages(&messages);
@@ -173,6 +178,8 @@ fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
         .iter()
         .any(|f| matches!(f.problem, jobs::verify::Problem::Failed(_)));
     let status = Status::of(walk_failed || failed, !findings.is_empty());
+    ctx.report
+        .cache_used(resolver.cache_use().as_ref(), args.registry.offline);
     done(&mut ctx, status)
 }
 
@@ -228,6 +235,26 @@ fn run_config(global: &Global, args: &ConfigArgs) -> anyhow::Result<Status> {
     Ok(Status::Ok)
 }
 
+/// `cache clean` and `cache dir`: the directory of [`digestpin::registry::cache`].
+fn run_cache(global: &Global, command: &CacheCommand) -> anyhow::Result<Status> {
+    anyhow::ensure!(
+        global.format == Format::Human,
+        "`digestpin cache` prints for people: use --format human"
+    );
+    let dir = digestpin::registry::cache::default_dir()
+        .context("no cache directory: set DIGESTPIN_CACHE_DIR, XDG_CACHE_HOME or HOME")?;
+    let report = Report::new(Mode::Check, JobKind::Config, global.format);
+    match command {
+        CacheCommand::Dir => report.cache_dir(&dir),
+        CacheCommand::Clean => {
+            let removed = digestpin::registry::cache::clean(&dir)
+                .with_context(|| format!("cannot empty the cache {}", dir.display()))?;
+            report.cache_cleaned(&dir, removed);
+        }
+    }
+    Ok(Status::Ok)
+}
+
 fn display(path: &Path, cwd: &Path) -> String {
     path.strip_prefix(cwd).unwrap_or(path).display().to_string()
 }
@@ -243,7 +270,7 @@ fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
             Err(err) => errors.push((text, err.to_string())),
         }
     }
-    let resolver = ctx.resolver(args.registry.loopback_only)?;
+    let resolver = ctx.resolver(&args.registry)?;
     let keys: Vec<_> = parsed
         .iter()
         .filter(|(_, r)| r.digest().is_none())
@@ -273,6 +300,17 @@ fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
     }
     let platform = platform.as_ref().map(ToString::to_string);
     ctx.report.resolved(&lines, platform.as_deref());
+    let cached: Vec<String> = parsed
+        .iter()
+        .filter(|(_, r)| {
+            r.digest().is_none()
+                && resolver.from_cache(&jobs::pin::resolve_key(r, ctx.settings.platform.as_ref()))
+        })
+        .map(|(text, _)| (*text).clone())
+        .collect();
+    ctx.report.from_cache(&cached);
+    ctx.report
+        .cache_used(resolver.cache_use().as_ref(), args.registry.offline);
     let failed = lines.iter().any(|(_, r)| r.is_err());
     done(&mut ctx, Status::of(failed, false))
 }

@@ -27,6 +27,8 @@ pub struct Resolver {
     registry: Registry,
     progress: Option<Progress>,
     cache: Option<Cache>,
+    /// The tag keys the cache answered.
+    from_cache: std::sync::Mutex<std::collections::BTreeSet<ResolveKey>>,
 }
 
 /// Called with (done, total) as the keys of a batch resolve.
@@ -48,6 +50,7 @@ impl Resolver {
         Ok(Resolver {
             progress: None,
             cache,
+            from_cache: std::sync::Mutex::default(),
             runtime,
             registry: Registry::new(session, options.verify_digest),
         })
@@ -95,10 +98,12 @@ impl Resolver {
             keys,
             self.progress.as_ref(),
             |cache, key| {
-                cache.tag(
-                    &self.cache_url(&key.registry, &key.repository, &key.tag)?,
-                    key.platform.as_ref(),
-                )
+                let url = self.cache_url(&key.registry, &key.repository, &key.tag)?;
+                let resolved = cache.tag(&url, key.platform.as_ref())?;
+                if let Ok(mut served) = self.from_cache.lock() {
+                    served.insert(key.clone());
+                }
+                Some(resolved)
             },
             |registry, key| async move { registry.resolve(&key).await },
             |cache, key, resolved| {
@@ -107,6 +112,13 @@ impl Resolver {
                 }
             },
         )
+    }
+
+    /// Whether the cache answered `key` in this run.
+    pub fn from_cache(&self, key: &ResolveKey) -> bool {
+        self.from_cache
+            .lock()
+            .is_ok_and(|served| served.contains(key))
     }
 
     /// What the cache did in this run; `None` without a cache.

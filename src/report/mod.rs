@@ -26,6 +26,7 @@ use digestpin::jobs::check::Violation;
 use digestpin::jobs::list::Entry;
 use digestpin::jobs::verify::{Problem as VerifyProblem, Verified};
 use digestpin::jobs::{Location, Message, Summary};
+use digestpin::registry::CacheUse;
 use digestpin::walk::WalkError;
 
 use digestpin::config::Config;
@@ -82,6 +83,9 @@ pub struct Record {
     /// `resolve`: the platform the digest was resolved for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// `resolve`: `cache` when the answer came from the on-disk cache.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
     /// Printed on standard output (results) rather than standard error.
     #[serde(skip)]
     stdout: bool,
@@ -106,6 +110,7 @@ impl Record {
             kind: None,
             state: None,
             platform: None,
+            source: None,
             stdout: false,
             path_normalised: false,
         }
@@ -517,6 +522,65 @@ impl Report {
 
     fn relative(&self, path: &Path) -> String {
         paths::relative(&self.root, path)
+    }
+
+    /// `resolve`: marks the results of these references as served from the
+    /// cache (the JSON and SARIF records' `source`).
+    pub fn from_cache(&mut self, references: &[String]) {
+        for record in &mut self.records {
+            if record.rule == "resolved"
+                && record
+                    .reference
+                    .as_ref()
+                    .is_some_and(|r| references.contains(r))
+            {
+                record.source = Some("cache");
+            }
+        }
+    }
+
+    /// Why the cache is not used in this run.
+    pub fn cache_unavailable(&mut self, why: &str) {
+        self.emit(vec![Record::new(
+            None,
+            Level::Note,
+            "cache",
+            why.to_string(),
+        )]);
+    }
+
+    /// What the cache did: its unreadable or unwritable entries (never
+    /// fatal), and how many answers it gave and the age of the oldest.
+    pub fn cache_used(&mut self, usage: Option<&CacheUse>, offline: bool) {
+        let Some(usage) = usage else { return };
+        let mut batch: Vec<Record> = usage
+            .notes
+            .iter()
+            .map(|note| Record::new(None, Level::Note, "cache", note.clone()))
+            .collect();
+        if let Some(oldest) = usage.oldest {
+            let answers = human::count(usage.served, "answer", "answers");
+            let offline = if offline { " (offline)" } else { "" };
+            let age = digestpin::registry::cache::format_duration(oldest);
+            batch.push(Record::new(
+                None,
+                Level::Note,
+                "cache",
+                format!("{answers} from the cache{offline}, the oldest fetched {age} ago"),
+            ));
+        }
+        self.emit(batch);
+    }
+
+    /// `cache dir`: the cache directory, on standard output.
+    pub fn cache_dir(&self, dir: &Path) {
+        print_stdout(&format!("{}\n", dir.display()));
+    }
+
+    /// `cache clean`: what was removed, for people.
+    pub fn cache_cleaned(&self, dir: &Path, removed: usize) {
+        let entries = human::count(removed, "cached answer", "cached answers");
+        self.note(&format!("removed {entries} from {}", dir.display()));
     }
 }
 

@@ -47,6 +47,10 @@ pub fn digestpin() -> Command {
     command
         .env("DOCKER_CONFIG", empty_docker_config())
         .env("NO_COLOR", "1")
+        // No test reads or writes a cache unless it asks for one (and names
+        // its directory): tests/cli/cache.rs.
+        .env("DIGESTPIN_CACHE_TTL", "0")
+        .env_remove("DIGESTPIN_CACHE_DIR")
         .env_remove("HTTP_PROXY")
         .env_remove("HTTPS_PROXY")
         .env_remove("ALL_PROXY");
