@@ -211,6 +211,27 @@ mod tests {
     }
 
     #[test]
+    fn cache_ttl_is_a_duration_from_the_layers() {
+        let settings = Settings::resolve(&[], Config::default()).unwrap();
+        assert_eq!(settings.cache_ttl, Duration::from_secs(300));
+        let file = Config {
+            cache_ttl: Some("1h30m".into()),
+            ..Config::default()
+        };
+        let settings = Settings::resolve(&[(PathBuf::from("a.toml"), file)], Config::default());
+        assert_eq!(settings.unwrap().cache_ttl, Duration::from_secs(5400));
+        let flags = Config {
+            cache_ttl: Some("5 minutes".into()),
+            ..Config::default()
+        };
+        let err = Settings::resolve(&[], flags).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "cache-ttl: invalid duration `5 minutes`: expected e.g. 0, 30s, 5m, 1h30m or 7d"
+        );
+    }
+
+    #[test]
     fn a_bad_platform_is_named() {
         let flags = Config {
             platform: Some("linux".into()),
