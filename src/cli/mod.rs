@@ -128,8 +128,10 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
         },
     };
     let outcome = jobs::pin::plan(&files, &resolver, &options);
+    let cached = pinned_from_cache(&outcome.messages, &resolver);
     let commit = Some((&args.commit, "Pin container images by digest"));
     let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
+    ctx.report.from_cache_at(&cached);
     ctx.report
         .cache_used(resolver.cache_use().as_ref(), args.registry.offline);
     done(&mut ctx, status)
@@ -233,6 +235,30 @@ fn run_config(global: &Global, args: &ConfigArgs) -> anyhow::Result<Status> {
     };
     report.settings(&settings.shown(), &sources, &origin)?;
     Ok(Status::Ok)
+}
+
+/// Where `pin` pinned a reference with a digest the cache gave.
+fn pinned_from_cache(
+    messages: &[jobs::Message],
+    resolver: &digestpin::registry::Resolver,
+) -> Vec<jobs::Location> {
+    messages
+        .iter()
+        .filter_map(|message| match message {
+            jobs::Message::Pinned {
+                at,
+                reference,
+                digest,
+            } => {
+                let parsed = Reference::parse(reference).ok()?;
+                let tag = parsed.tag().unwrap_or("latest");
+                resolver
+                    .digest_from_cache(parsed.registry(), parsed.repository(), tag, digest)
+                    .then(|| at.clone())
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// `cache clean` and `cache dir`: the directory of [`digestpin::registry::cache`].

@@ -27,8 +27,8 @@ pub struct Resolver {
     registry: Registry,
     progress: Option<Progress>,
     cache: Option<Cache>,
-    /// The tag keys the cache answered.
-    from_cache: std::sync::Mutex<std::collections::BTreeSet<ResolveKey>>,
+    /// The tag keys the cache answered, with the digest it gave.
+    from_cache: std::sync::Mutex<BTreeMap<ResolveKey, String>>,
 }
 
 /// Called with (done, total) as the keys of a batch resolve.
@@ -101,7 +101,7 @@ impl Resolver {
                 let url = self.cache_url(&key.registry, &key.repository, &key.tag)?;
                 let resolved = cache.tag(&url, key.platform.as_ref())?;
                 if let Ok(mut served) = self.from_cache.lock() {
-                    served.insert(key.clone());
+                    served.insert(key.clone(), resolved.digest.clone());
                 }
                 Some(resolved)
             },
@@ -118,7 +118,26 @@ impl Resolver {
     pub fn from_cache(&self, key: &ResolveKey) -> bool {
         self.from_cache
             .lock()
-            .is_ok_and(|served| served.contains(key))
+            .is_ok_and(|served| served.contains_key(key))
+    }
+
+    /// Whether the cache answered a key of this registry, repository and tag
+    /// with `digest` in this run (for any platform).
+    pub fn digest_from_cache(
+        &self,
+        registry: &str,
+        repository: &str,
+        tag: &str,
+        digest: &str,
+    ) -> bool {
+        self.from_cache.lock().is_ok_and(|served| {
+            served.iter().any(|(key, served)| {
+                key.registry == registry
+                    && key.repository == repository
+                    && key.tag == tag
+                    && served == digest
+            })
+        })
     }
 
     /// What the cache did in this run; `None` without a cache.

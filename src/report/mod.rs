@@ -539,6 +539,26 @@ impl Report {
         }
     }
 
+    /// `pin`: marks the pins at these places as resolved from the cache (the
+    /// JSON records' `source`), once the records are made.
+    pub fn from_cache_at(&mut self, places: &[Location]) {
+        let places: Vec<(String, usize, usize)> = places
+            .iter()
+            .map(|at| (self.relative(&at.path), at.line, at.column))
+            .collect();
+        for record in &mut self.records {
+            if record.rule == "pinned"
+                && let (Some(path), Some(line), Some(column)) =
+                    (&record.path, record.line, record.column)
+                && places
+                    .iter()
+                    .any(|(p, l, c)| p == path && *l == line && *c == column)
+            {
+                record.source = Some("cache");
+            }
+        }
+    }
+
     /// Why the cache is not used in this run.
     pub fn cache_unavailable(&mut self, why: &str) {
         self.emit(vec![Record::new(

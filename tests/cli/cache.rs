@@ -422,11 +422,15 @@ fn a_corrupt_cache_entry_is_ignored_and_replaced() {
         &["pin", "--diff"],
     ));
     let sent = proxy.lines().len();
-    let files = entries(cache.path());
-    // One cut short, one not JSON at all.
-    let whole_entry = std::fs::read(&files[0]).unwrap();
-    std::fs::write(&files[0], &whole_entry[..whole_entry.len() / 2]).unwrap();
-    std::fs::write(&files[1], b"\x00\xffnot json").unwrap();
+    // The web entry cut short, the db entry not JSON at all.
+    for path in entries(cache.path()) {
+        let entry = std::fs::read(&path).unwrap();
+        if text(&entry).contains("/cache-corrupt/web/") {
+            std::fs::write(&path, &entry[..20]).unwrap();
+        } else {
+            std::fs::write(&path, b"\x00\xffnot json").unwrap();
+        }
+    }
     let out = output(&mut cached(
         dir.path(),
         &proxy.url(),
@@ -445,4 +449,52 @@ fn a_corrupt_cache_entry_is_ignored_and_replaced() {
     ));
     assert_eq!(out.status.code(), Some(0), "{}", whole(&out));
     assert_eq!(proxy.lines().len(), 2 * sent);
+}
+
+#[test]
+fn only_the_answers_missing_from_the_cache_are_asked_for() {
+    let (dir, web, db) = tree("partial");
+    let r = support::plain();
+    r.seed_single("cache-partial/web", "v3", "cache-partial/web:v3", "arm64");
+    let v3 = r.digest("cache-partial/web", "v3");
+    let cache = tempfile::tempdir().unwrap();
+    let proxy = proxy();
+    let _filters = settings(
+        &[dir.path(), cache.path()],
+        &[(&web, "WEB"), (&db, "DB"), (&v3, "V3")],
+    )
+    .bind_to_scope();
+    let warm = output(&mut cached(
+        dir.path(),
+        &proxy.url(),
+        cache.path(),
+        &["pin", "--diff"],
+    ));
+    assert_eq!(warm.status.code(), Some(0), "{}", whole(&warm));
+    let sent = proxy.lines().len();
+
+    support::cli::write(&dir.path().join("new.yaml"), &pod("cache-partial/web:v3"));
+    let out = output(&mut cached(
+        dir.path(),
+        &proxy.url(),
+        cache.path(),
+        &["pin", "--format", "json"],
+    ));
+    assert_eq!(
+        proxy.lines()[sent..],
+        ["HEAD /v2/cache-partial/web/manifests/v3"]
+    );
+    support::schema::validate(&support::schema::json_schema(), &out.stdout);
+    let sent = proxy.lines().len();
+
+    // `update` looks its tags up where `pin` left them.
+    let update = output(&mut cached(
+        dir.path(),
+        &proxy.url(),
+        cache.path(),
+        &["update", "--check"],
+    ));
+    assert_eq!(proxy.lines().len(), sent, "{:?}", proxy.lines());
+    insta::assert_snapshot!("update", whole(&update));
+    insta::assert_snapshot!("partial-json", whole(&out));
 }
