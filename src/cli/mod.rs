@@ -131,7 +131,7 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
     let cached = pinned_from_cache(&outcome.messages, &resolver);
     let commit = Some((&args.commit, "Pin container images by digest"));
     let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
-    ctx.report.from_cache_at(&cached);
+    ctx.report.mark_cached_at(&cached);
     ctx.report
         .cache_used(resolver.cache_use().as_ref(), args.registry.offline);
     done(&mut ctx, status)
@@ -330,11 +330,12 @@ fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
         .iter()
         .filter(|(_, r)| {
             r.digest().is_none()
-                && resolver.from_cache(&jobs::pin::resolve_key(r, ctx.settings.platform.as_ref()))
+                && resolver
+                    .answered_from_cache(&jobs::pin::resolve_key(r, ctx.settings.platform.as_ref()))
         })
         .map(|(text, _)| (*text).clone())
         .collect();
-    ctx.report.from_cache(&cached);
+    ctx.report.mark_cached(&cached);
     ctx.report
         .cache_used(resolver.cache_use().as_ref(), args.registry.offline);
     let failed = lines.iter().any(|(_, r)| r.is_err());

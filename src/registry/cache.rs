@@ -97,7 +97,12 @@ pub fn clean(dir: &Path) -> std::io::Result<usize> {
         };
         for entry in entries {
             let path = entry?.path();
-            std::fs::remove_file(&path)?;
+            match std::fs::remove_file(&path) {
+                // Renamed or removed by a run at the same time.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+                Ok(()) => {}
+            }
             if path.extension().is_some_and(|e| e == "json") {
                 removed += 1;
             }
@@ -218,6 +223,13 @@ impl Cache {
     pub(super) fn tag(&self, key: &str, platform: Option<&Platform>) -> Option<Resolved> {
         let key = tag_key(key, platform);
         let entry: TagEntry = self.read("tags", &key)?;
+        if let Err(e) = crate::reference::validate_digest(&entry.digest) {
+            self.note(format!(
+                "ignored cache entry {}: {e}",
+                self.path("tags", &key).display()
+            ));
+            return None;
+        }
         if self.verify_digest && !entry.verified {
             return None;
         }
@@ -504,6 +516,26 @@ mod tests {
             [format!(
                 "ignored corrupt cache entry {}: EOF while parsing a value at line 1 column 8",
                 path.display()
+            )]
+        );
+    }
+
+    #[test]
+    fn an_entry_with_an_invalid_digest_is_never_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cache(dir.path(), 300, false);
+        let bad = Resolved {
+            digest: "sha256:../../etc".into(),
+            media_type: "m".into(),
+        };
+        c.store_tag(URL, None, &bad);
+        assert_eq!(c.tag(URL, None), None);
+        let reason = crate::reference::validate_digest(&bad.digest).unwrap_err();
+        assert_eq!(
+            c.usage().notes,
+            [format!(
+                "ignored cache entry {}: {reason}",
+                c.path("tags", &tag_key(URL, None)).display()
             )]
         );
     }

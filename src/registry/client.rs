@@ -115,7 +115,7 @@ impl Resolver {
     }
 
     /// Whether the cache answered `key` in this run.
-    pub fn from_cache(&self, key: &ResolveKey) -> bool {
+    pub fn answered_from_cache(&self, key: &ResolveKey) -> bool {
         self.from_cache
             .lock()
             .is_ok_and(|served| served.contains_key(key))

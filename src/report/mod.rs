@@ -526,7 +526,7 @@ impl Report {
 
     /// `resolve`: marks the results of these references as served from the
     /// cache (the JSON and SARIF records' `source`).
-    pub fn from_cache(&mut self, references: &[String]) {
+    pub fn mark_cached(&mut self, references: &[String]) {
         for record in &mut self.records {
             if record.rule == "resolved"
                 && record
@@ -541,7 +541,7 @@ impl Report {
 
     /// `pin`: marks the pins at these places as resolved from the cache (the
     /// JSON records' `source`), once the records are made.
-    pub fn from_cache_at(&mut self, places: &[Location]) {
+    pub fn mark_cached_at(&mut self, places: &[Location]) {
         let places: Vec<(String, usize, usize)> = places
             .iter()
             .map(|at| (self.relative(&at.path), at.line, at.column))

@@ -498,3 +498,86 @@ fn only_the_answers_missing_from_the_cache_are_asked_for() {
     insta::assert_snapshot!("update", whole(&update));
     insta::assert_snapshot!("partial-json", whole(&out));
 }
+
+#[test]
+fn the_cache_directory_follows_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let cache_dir = |env: &[(&str, &Path)]| {
+        let mut command = support::digestpin();
+        command
+            .current_dir(dir.path())
+            .args(["cache", "dir"])
+            .env_remove("HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("LOCALAPPDATA");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        whole(&output(&mut command))
+    };
+    let printed = |path: PathBuf| {
+        format!(
+            "exit: Some(0)\n--- stdout\n{}\n--- stderr\n",
+            path.display()
+        )
+    };
+    let xdg = dir.path().join("xdg");
+    let own = dir.path().join("own");
+    let usual = if cfg!(target_os = "macos") {
+        home.join("Library/Caches/digestpin")
+    } else {
+        home.join(".cache/digestpin")
+    };
+    assert_eq!(cache_dir(&[("HOME", &home)]), printed(usual.clone()));
+    assert_eq!(
+        cache_dir(&[("HOME", &home), ("XDG_CACHE_HOME", &xdg)]),
+        printed(xdg.join("digestpin"))
+    );
+    // A relative XDG_CACHE_HOME is ignored, as the XDG spec says.
+    assert_eq!(
+        cache_dir(&[("HOME", &home), ("XDG_CACHE_HOME", Path::new("rel"))]),
+        printed(usual)
+    );
+    assert_eq!(
+        cache_dir(&[
+            ("HOME", &home),
+            ("XDG_CACHE_HOME", &xdg),
+            ("DIGESTPIN_CACHE_DIR", &own)
+        ]),
+        printed(own.clone())
+    );
+    assert_eq!(
+        cache_dir(&[]),
+        "exit: Some(2)\n--- stdout\n--- stderr\n\
+         digestpin: error: no cache directory: set DIGESTPIN_CACHE_DIR, XDG_CACHE_HOME or HOME\n"
+    );
+    // Nothing was created by asking.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    // Without a directory, a run resolves without the cache and says so;
+    // offline it cannot.
+    let r = support::plain();
+    r.seed_single("cache-nodir/app", "v1", "cache-nodir/app", "amd64");
+    let files = support::cli::files(&[("app.yaml", &pod("cache-nodir/app:v1"))]);
+    let run = |offline: bool| {
+        let mut command = online_command(files.path(), &r.url(), &["pin", "--diff"]);
+        command
+            .env_remove("DIGESTPIN_CACHE_TTL")
+            .env_remove("HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("LOCALAPPDATA");
+        if offline {
+            command.arg("--offline");
+        }
+        output(&mut command)
+    };
+    let digest = r.digest("cache-nodir/app", "v1");
+    let _filters = settings(&[files.path()], &[(&digest, "APP")]).bind_to_scope();
+    insta::assert_snapshot!("no-dir", text(&run(false).stderr));
+    assert_eq!(
+        whole(&run(true)),
+        "exit: Some(2)\n--- stdout\n--- stderr\n\
+         digestpin: error: --offline: no cache directory (set DIGESTPIN_CACHE_DIR, XDG_CACHE_HOME or HOME)\n"
+    );
+}
