@@ -17,7 +17,8 @@
 //!   tag's answer is never taken as proof that its digest exists: a proxy
 //!   may name a digest it has no manifest for.
 //!
-//! Offline, every entry is used whatever its age. Nothing else is kept:
+//! Offline, every entry is used whatever its age. Entries not written for
+//! [`PRUNE_AFTER`] are removed by a run that writes (once a day at most). Nothing else is kept:
 //! failures are not cached, and no credential or URL user information is
 //! ever written. Each entry is written to a temporary file in its directory
 //! and renamed over the old one, so two runs at once each leave whole files
@@ -39,6 +40,9 @@ use super::{Described, Platform, Resolved};
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
 /// How long what a digest names is used: a digest's content never changes.
 pub const DIGEST_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// Entries not written for this long are removed (by a run that writes,
+/// at most once a day), so the cache does not grow for ever.
+pub const PRUNE_AFTER: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// The environment variable that names the cache directory.
 pub const CACHE_DIR_ENV: &str = "DIGESTPIN_CACHE_DIR";
 
@@ -212,6 +216,34 @@ impl Cache {
 
     pub(super) fn offline(&self) -> bool {
         self.options.offline
+    }
+
+    /// Removes entries last written more than [`PRUNE_AFTER`] ago, if no
+    /// run did so in the last day (the mtime of `<dir>/v1/pruned` says).
+    /// Never fails: what cannot be removed stays.
+    pub(super) fn prune_if_due(&self) {
+        let layout = self.options.dir.join(LAYOUT);
+        let marker = layout.join("pruned");
+        let day = Duration::from_secs(24 * 60 * 60);
+        let recent = |path: &Path, within: Duration| {
+            std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| self.now.duration_since(t).unwrap_or_default() < within)
+        };
+        if recent(&marker, day) || std::fs::write(&marker, b"").is_err() {
+            return;
+        }
+        for kind in ["tags", "digests"] {
+            let Ok(entries) = std::fs::read_dir(layout.join(kind)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if !recent(&path, PRUNE_AFTER) {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
     }
 
     pub(super) fn usage(&self) -> CacheUse {
@@ -538,6 +570,50 @@ mod tests {
                 c.path("tags", &tag_key(URL, None)).display()
             )]
         );
+    }
+
+    #[test]
+    fn entries_unwritten_for_a_month_are_pruned_once_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cache(dir.path(), 300, false);
+        c.store_tag(URL, None, &resolved());
+        c.store_tag("http://127.0.0.1:5000/v2/a/manifests/v1", None, &resolved());
+        // The first entry was written 31 days ago, the second just now.
+        let old = c.path("tags", &tag_key(URL, None));
+        let month = SystemTime::now() - Duration::from_secs(31 * 24 * 60 * 60);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(month)
+            .unwrap();
+        let names = || {
+            let mut names: Vec<String> = std::fs::read_dir(dir.path().join("v1/tags"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let before = names();
+        c.prune_if_due();
+        let kept: Vec<String> = before
+            .iter()
+            .filter(|n| **n != old.file_name().unwrap().to_string_lossy())
+            .cloned()
+            .collect();
+        assert_eq!(names(), kept);
+        assert_eq!(kept.len(), 1);
+        // Within the day, nothing is looked at again.
+        c.store_tag(URL, None, &resolved());
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(month)
+            .unwrap();
+        c.prune_if_due();
+        assert_eq!(names(), before);
     }
 
     #[test]

@@ -182,12 +182,16 @@ impl Resolver {
             }
             return answered;
         }
+        if missing.is_empty() {
+            return answered;
+        }
         for (key, result) in self.batch(&missing, progress, work) {
             if let Ok(value) = &result {
                 store(cache, &key, value);
             }
             answered.insert(key, result);
         }
+        cache.prune_if_due();
         answered
     }
 
