@@ -269,6 +269,7 @@ fn run_cache(global: &Global, command: &CacheCommand) -> anyhow::Result<Status> 
     );
     let dir = digestpin::registry::cache::default_dir()
         .context("no cache directory: set DIGESTPIN_CACHE_DIR, XDG_CACHE_HOME or HOME")?;
+    // The job kind shapes findings and summaries, which `cache` has none of.
     let report = Report::new(Mode::Check, JobKind::Config, global.format);
     match command {
         CacheCommand::Dir => report.cache_dir(&dir),
