@@ -47,6 +47,8 @@ pub(crate) enum Command {
     Resolve(ResolveArgs),
     /// Show the settings in force.
     Config(ConfigArgs),
+    /// Put the manifest (or index) a digest names under other tags of its repository: promotion without a rebuild.
+    Retag(RetagArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -174,6 +176,20 @@ pub(crate) struct ResolveArgs {
     /// Image references, e.g. `nginx:1.25` or `ghcr.io/org/app:v1`.
     #[arg(required = true)]
     pub(crate) references: Vec<String>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RetagArgs {
+    /// The image to promote, by digest: `registry/repository@sha256:…`.
+    pub(crate) image: String,
+    /// The tags to point at it, in the same repository.
+    #[arg(required = true)]
+    pub(crate) tags: Vec<String>,
+    /// Say what would move (each tag's current digest), change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
 }

@@ -7,6 +7,7 @@
 
 mod args;
 mod context;
+mod retag;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -89,6 +90,9 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             "--format github prints annotations of findings, which `list` and `resolve` do not make: use --format human or --format json"
         );
     }
+    if let Command::Retag(_) = args.command {
+        retag::check_format(args.format)?;
+    }
     let global = Global {
         config: args.config,
         format: args.format,
@@ -102,6 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         Command::List(args) => run_list(&global, &args),
         Command::Resolve(args) => run_resolve(&global, &args),
         Command::Config(args) => run_config(&global, &args),
+        Command::Retag(args) => retag::run(&global, &args),
     }
 }
 

@@ -107,6 +107,18 @@ impl Resolver {
         })
     }
 
+    /// Puts the manifest or index `key` names under each of `tags` in its
+    /// repository (`dry_run`: reads only); each tag with its old digest.
+    pub fn retag(
+        &self,
+        key: &DigestKey,
+        tags: &[String],
+        dry_run: bool,
+    ) -> Result<Vec<super::TagMove>, super::RetagError> {
+        self.runtime
+            .block_on(self.registry.retag(key, tags, dry_run))
+    }
+
     /// Whether each digest still exists in its repository.
     pub fn exist_all(&self, keys: &[DigestKey]) -> BTreeMap<DigestKey, Result<bool, ResolveError>> {
         self.batch(keys, None, |registry, key| async move {

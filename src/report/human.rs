@@ -257,3 +257,47 @@ mod tests {
         assert_eq!(printable("plain"), "plain");
     }
 }
+
+/// `retag`: the rule and line of one tag.
+pub fn retag_line(
+    name: &str,
+    digest: &str,
+    step: &digestpin::registry::TagMove,
+    dry_run: bool,
+) -> (&'static str, String) {
+    let tagged = format!("{name}:{}", step.tag);
+    if !step.moves(digest) {
+        return ("tag-unchanged", format!("{tagged} already names {digest}"));
+    }
+    let from = step
+        .old
+        .as_deref()
+        .map_or_else(|| "(new tag)".to_string(), |old| format!("from {old}"));
+    if dry_run {
+        ("would-retag", format!("would move {tagged} {from} to {digest}"))
+    } else {
+        ("retagged", format!("moved {tagged} {from} to {digest}"))
+    }
+}
+
+/// `retag`: the count of tags moved, and the command that undoes each move.
+pub fn retag_summary(
+    name: &str,
+    digest: &str,
+    moves: &[digestpin::registry::TagMove],
+    dry_run: bool,
+) -> Vec<String> {
+    let moving: Vec<_> = moves.iter().filter(|m| m.moves(digest)).collect();
+    let verb = if dry_run { "would move" } else { "moved" };
+    let mut out = vec![format!(
+        "{verb} {} of {}",
+        count(moving.len(), "tag", "tags"),
+        moves.len()
+    )];
+    for m in moving {
+        if let Some(old) = &m.old {
+            out.push(format!("undo: digestpin retag {name}@{old} {}", m.tag));
+        }
+    }
+    out
+}

@@ -26,6 +26,7 @@ use digestpin::jobs::check::Violation;
 use digestpin::jobs::list::Entry;
 use digestpin::jobs::verify::{Problem as VerifyProblem, Verified};
 use digestpin::jobs::{Location, Message, Summary};
+use digestpin::registry::TagMove;
 use digestpin::walk::WalkError;
 
 use digestpin::config::Config;
@@ -517,6 +518,61 @@ impl Report {
 
     fn relative(&self, path: &Path) -> String {
         paths::relative(&self.root, path)
+    }
+
+    /// `retag`: each tag with the digest it named before and the one it
+    /// names now (or would, `dry_run`), or why nothing moved.
+    pub fn retagged(
+        &mut self,
+        name: &str,
+        digest: &str,
+        tags: &[String],
+        result: &Result<Vec<TagMove>, String>,
+        dry_run: bool,
+    ) {
+        let moves = match result {
+            Ok(moves) => moves,
+            Err(err) => {
+                let record = Record {
+                    reference: Some(format!("{name}@{digest}")),
+                    digest: Some(digest.to_string()),
+                    ..Record::new(None, Level::Error, "retag-failed", format!("{name}@{digest}: {err}"))
+                };
+                if self.format == Format::Human {
+                    self.note(&format!("error: {}", record.message));
+                }
+                self.records.push(record);
+                self.summary = Some(json::Summary::Retag { tags: tags.len(), moved: 0 });
+                return;
+            }
+        };
+        let batch: Vec<Record> = moves
+            .iter()
+            .map(|m| {
+                let (rule, message) = human::retag_line(name, digest, m, dry_run);
+                Record {
+                    reference: Some(format!("{name}:{}", m.tag)),
+                    tag: Some(m.tag.clone()),
+                    digest: m.old.clone(),
+                    to: Some(digest.to_string()),
+                    stdout: true,
+                    ..Record::new(None, Level::Note, rule, message)
+                }
+            })
+            .collect();
+        if self.format == Format::Human {
+            for r in &batch {
+                print_stdout(&format!("{}\n", human::printable(&r.message)));
+            }
+            for line in human::retag_summary(name, digest, moves, dry_run) {
+                self.note(&line);
+            }
+        }
+        self.records.extend(batch);
+        self.summary = Some(json::Summary::Retag {
+            tags: moves.len(),
+            moved: moves.iter().filter(|m| m.moves(digest)).count(),
+        });
     }
 }
 

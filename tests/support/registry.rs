@@ -169,6 +169,21 @@ wait $r 2>/dev/null"#;
         }
     }
 
+    /// Restarts the registry in read-only maintenance mode (every push is
+    /// refused with 405), on the same storage and port: with htpasswd
+    /// auth, its user has pull rights only.
+    pub fn make_read_only(&self) {
+        self.stop();
+        let config = std::fs::read_to_string(self.path("config.yml")).unwrap();
+        let config = config.replacen(
+            "storage:\n",
+            "storage:\n  maintenance:\n    readonly:\n      enabled: true\n",
+            1,
+        );
+        std::fs::write(self.path("config.yml"), config).unwrap();
+        self.restart();
+    }
+
     /// Stops the registry; its storage stays for [`Registry::restart`].
     pub fn stop(&self) {
         if let Ok(pid) = std::fs::read_to_string(self.path("registry.pid")) {
