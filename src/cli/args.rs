@@ -149,6 +149,9 @@ pub(crate) struct VerifyArgs {
     pub(crate) paths: Paths,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
+    /// Also show each finding's OCI provenance (revision, source, version, created).
+    #[arg(long)]
+    pub(crate) provenance: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -169,6 +172,11 @@ pub(crate) struct UnpinArgs {
 pub(crate) struct ListArgs {
     #[command(flatten)]
     pub(crate) paths: Paths,
+    /// Read each pinned digest's OCI provenance (revision, source, version, created) from its registry.
+    #[arg(long)]
+    pub(crate) provenance: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
 }
 
 #[derive(Debug, clap::Args)]

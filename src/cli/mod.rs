@@ -172,11 +172,16 @@ fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(args.registry.loopback_only)?;
     let (checked, findings) = jobs::verify::verify(&files, &resolver);
+    if args.provenance {
+        let found = jobs::provenance::of_verified(&findings, &resolver);
+        ctx.report.set_provenance(found);
+    }
     ctx.report.verified(checked, &findings);
     ctx.report.messages(&messages);
     let failed = findings
         .iter()
-        .any(|f| matches!(f.problem, jobs::verify::Problem::Failed(_)));
+        .any(|f| matches!(f.problem, jobs::verify::Problem::Failed(_)))
+        | ctx.report.provenance_failures();
     let status = Status::of(walk_failed || failed, !findings.is_empty());
     done(&mut ctx, status)
 }
@@ -198,16 +203,22 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
 }
 
 fn run_list(global: &Global, args: &ListArgs) -> anyhow::Result<Status> {
-    let mut ctx = Context::new(global, args.paths.layer(), Mode::Check, JobKind::List)?;
+    let flags = args.paths.layer().merged(args.registry.layer());
+    let mut ctx = Context::new(global, flags, Mode::Check, JobKind::List)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let entries = jobs::list::list(&files);
+    if args.provenance {
+        let resolver = ctx.resolver(args.registry.loopback_only)?;
+        let found = jobs::provenance::of_entries(&entries, &resolver);
+        ctx.report.set_provenance(found);
+    }
     if global.format == Format::Markdown {
         ctx.report.list_markdown(&entries);
     } else {
         ctx.report.list(&entries);
     }
     ctx.report.messages(&messages);
-    let status = if walk_failed {
+    let status = if walk_failed | ctx.report.provenance_failures() {
         Status::Error
     } else {
         Status::Ok

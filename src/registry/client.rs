@@ -119,6 +119,17 @@ impl Resolver {
             .block_on(self.registry.retag(key, tags, dry_run))
     }
 
+    /// The provenance (OCI annotations, else config labels) of each pinned
+    /// digest, each once, concurrently.
+    pub fn provenance_all(
+        &self,
+        keys: &[DigestKey],
+    ) -> BTreeMap<DigestKey, Result<super::Provenance, ResolveError>> {
+        self.batch(keys, None, |registry, key| async move {
+            registry.provenance(&key).await
+        })
+    }
+
     /// Whether each digest still exists in its repository.
     pub fn exist_all(&self, keys: &[DigestKey]) -> BTreeMap<DigestKey, Result<bool, ResolveError>> {
         self.batch(keys, None, |registry, key| async move {

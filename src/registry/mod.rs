@@ -19,6 +19,7 @@ mod credentials;
 mod http;
 mod manifest;
 mod platform;
+mod provenance;
 mod retag;
 
 use std::path::PathBuf;
@@ -29,6 +30,7 @@ pub use client::{Progress, Resolver};
 pub use credentials::{Credential, DockerConfig};
 pub use manifest::{MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST};
 pub use platform::{Platform, PlatformError};
+pub use provenance::Provenance;
 pub use retag::{RetagError, TagMove};
 
 /// `HOST=URL`: resolve references of registry HOST at URL; HOST `*` maps every

@@ -301,3 +301,22 @@ pub fn retag_summary(
     }
     out
 }
+
+/// `verify --provenance`: ` [revision …, source …, version …, created …]`
+/// with the keys known, or ` [no provenance]`.
+pub fn provenance_note(found: &digestpin::registry::Provenance) -> String {
+    let parts: Vec<String> = [
+        ("revision", &found.revision),
+        ("source", &found.source),
+        ("version", &found.version),
+        ("created", &found.created),
+    ]
+    .iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+    .collect();
+    if parts.is_empty() {
+        " [no provenance]".to_string()
+    } else {
+        format!(" [{}]", parts.join(", "))
+    }
+}

@@ -26,7 +26,8 @@ use digestpin::jobs::check::Violation;
 use digestpin::jobs::list::Entry;
 use digestpin::jobs::verify::{Problem as VerifyProblem, Verified};
 use digestpin::jobs::{Location, Message, Summary};
-use digestpin::registry::TagMove;
+use digestpin::jobs::provenance;
+use digestpin::registry::{Provenance, TagMove};
 use digestpin::walk::WalkError;
 
 use digestpin::config::Config;
@@ -83,6 +84,9 @@ pub struct Record {
     /// `resolve`: the platform the digest was resolved for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// `--provenance`: the OCI metadata of the pinned digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
     /// Printed on standard output (results) rather than standard error.
     #[serde(skip)]
     stdout: bool,
@@ -107,6 +111,7 @@ impl Record {
             kind: None,
             state: None,
             platform: None,
+            provenance: None,
             stdout: false,
             path_normalised: false,
         }
@@ -136,6 +141,8 @@ pub struct Report {
     diff: Option<String>,
     /// Failed references by kind of failure, with where they are.
     failures: std::collections::BTreeMap<&'static str, Vec<String>>,
+    /// `--provenance`: what was found for each pinned digest.
+    provenance: Option<provenance::Found>,
 }
 
 impl Report {
@@ -159,6 +166,7 @@ impl Report {
             changed: Vec::new(),
             diff: None,
             failures: std::collections::BTreeMap::new(),
+            provenance: None,
         }
     }
 
@@ -272,11 +280,22 @@ impl Report {
                         _ => None,
                     },
                     stdout: true,
+                    provenance: self.provenance_of(Some(&f.key)),
                     ..Record::new(
                         Some(&f.at),
                         level,
                         rule,
-                        format!("{}: {}", f.reference, f.problem),
+                        format!(
+                            "{}: {}{}",
+                            f.reference,
+                            f.problem,
+                            self.provenance
+                                .as_ref()
+                                .map(|_| human::provenance_note(
+                                    &self.provenance_of(Some(&f.key)).unwrap_or_default()
+                                ))
+                                .unwrap_or_default()
+                        ),
                     )
                 }
             })
@@ -302,17 +321,19 @@ impl Report {
                 kind: Some(e.kind.to_string()),
                 state: Some(e.state.to_string()),
                 stdout: true,
+                provenance: self.provenance_of(provenance::entry_key(e).as_ref()),
                 ..Record::new(
                     Some(&e.at),
                     Level::Note,
                     "reference",
                     format!(
-                        "{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}{}",
                         e.kind,
                         e.state,
                         human::printable(e.name.as_deref().unwrap_or(&e.value)),
                         human::printable(e.tag.as_deref().unwrap_or("-")),
                         human::printable(e.digest.as_deref().unwrap_or("-")),
+                        self.provenance_columns(provenance::entry_key(e).as_ref()),
                     ),
                 )
             })
@@ -335,7 +356,70 @@ impl Report {
     /// `list --format markdown`: image, tag, digest and where each is used.
     pub fn list_markdown(&mut self, entries: &[Entry]) {
         let rows = markdown::rows(entries, |path| self.relative(path));
-        print_stdout(&markdown::table(&rows));
+        if self.provenance.is_some() {
+            let of = |name: &str, digest: &str| {
+                self.provenance_of(provenance::key(name, digest).as_ref())
+            };
+            print_stdout(&markdown::table_with_provenance(&rows, &of));
+        } else {
+            print_stdout(&markdown::table(&rows));
+        }
+    }
+
+    /// `--provenance`: what was found for each pinned digest, shown by
+    /// `list` and `verify` from now on.
+    pub fn set_provenance(&mut self, found: provenance::Found) {
+        self.provenance = Some(found);
+    }
+
+    /// The provenance found for `key`: `None` without `--provenance`, for
+    /// an unpinned reference and when it could not be read.
+    fn provenance_of(&self, key: Option<&digestpin::registry::DigestKey>) -> Option<Provenance> {
+        match self.provenance.as_ref()?.get(key?)? {
+            Ok(found) => Some(found.clone()),
+            Err(_) => None,
+        }
+    }
+
+    /// `list --provenance`: the tab-separated revision, source, version and
+    /// created columns (`-` when unknown); nothing without `--provenance`.
+    fn provenance_columns(&self, key: Option<&digestpin::registry::DigestKey>) -> String {
+        if self.provenance.is_none() {
+            return String::new();
+        }
+        let found = self.provenance_of(key).unwrap_or_default();
+        [&found.revision, &found.source, &found.version, &found.created]
+            .iter()
+            .map(|v| format!("\t{}", human::printable(v.as_deref().unwrap_or("-"))))
+            .collect()
+    }
+
+    /// `--provenance`: an error record for each digest whose metadata could
+    /// not be read; whether there was one.
+    pub fn provenance_failures(&mut self) -> bool {
+        let Some(found) = &self.provenance else {
+            return false;
+        };
+        let batch: Vec<Record> = found
+            .iter()
+            .filter_map(|(key, result)| result.as_ref().err().map(|e| (key, e)))
+            .map(|(key, err)| {
+                let image = format!("{}/{}@{}", key.registry, key.repository, key.digest);
+                Record {
+                    reference: Some(image.clone()),
+                    digest: Some(key.digest.clone()),
+                    ..Record::new(
+                        None,
+                        Level::Error,
+                        "provenance-failed",
+                        format!("{image}: cannot read its provenance: {err}"),
+                    )
+                }
+            })
+            .collect();
+        let failed = !batch.is_empty();
+        self.emit(batch);
+        failed
     }
 
     /// Prints the unified diff of every change to standard output (human and

@@ -244,6 +244,30 @@ wait $r 2>/dev/null"#;
         self.skopeo_copy(layout.path(), "img", repository, tag, true);
     }
 
+    /// Pushes a linux/amd64 + linux/arm64 index with OCI metadata on the
+    /// index and on each platform's image to `repository:tag`.
+    pub fn seed_index_with(
+        &self,
+        repository: &str,
+        tag: &str,
+        salt: &str,
+        index: &image::Metadata,
+        images: &image::Metadata,
+    ) {
+        let layout = tempfile::tempdir().unwrap();
+        let blob = image::write_index_with(layout.path(), salt, index, images);
+        image::finish_layout(layout.path(), &[("img".into(), blob, true)]);
+        self.skopeo_copy(layout.path(), "img", repository, tag, true);
+    }
+
+    /// Pushes a single-platform image with OCI metadata to `repository:tag`.
+    pub fn seed_single_with(&self, repository: &str, tag: &str, salt: &str, meta: &image::Metadata) {
+        let layout = tempfile::tempdir().unwrap();
+        let manifest = image::write_image_with(layout.path(), salt, "linux", "amd64", meta);
+        image::finish_layout(layout.path(), &[("img".into(), manifest, false)]);
+        self.skopeo_copy(layout.path(), "img", repository, tag, false);
+    }
+
     /// Pushes a single-platform image to `repository:tag`.
     pub fn seed_single(&self, repository: &str, tag: &str, salt: &str, arch: &str) {
         let layout = tempfile::tempdir().unwrap();
