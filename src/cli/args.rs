@@ -186,6 +186,12 @@ pub(crate) struct ResolveArgs {
     pub(crate) references: Vec<String>,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
+    /// List the repository's other tags that name the same digest (`latest` → `2.4.1, 2.4, 2`).
+    #[arg(long, conflicts_with = "platform")]
+    pub(crate) tags: bool,
+    /// With --tags: compare only the tags matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB", requires = "tags")]
+    pub(crate) tags_matching: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

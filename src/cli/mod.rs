@@ -8,6 +8,7 @@
 mod args;
 mod context;
 mod retag;
+mod tags;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -249,6 +250,9 @@ fn display(path: &Path, cwd: &Path) -> String {
 }
 
 fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
+    if args.tags {
+        return tags::run(global, args);
+    }
     let mut ctx = Context::new(global, args.registry.layer(), Mode::Check, JobKind::Resolve)?;
     let platform = ctx.settings.platform.clone();
     let mut parsed = Vec::new();

@@ -130,6 +130,29 @@ impl Resolver {
         })
     }
 
+    /// The tags of `key`'s repository other than `except` that name the
+    /// same digest as `key` (`digest` if given, else `key`'s tag resolved)
+    /// and that `keep` keeps; with the digest compared.
+    pub fn same_tags(
+        &self,
+        key: &ResolveKey,
+        digest: Option<&str>,
+        except: Option<&str>,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<(String, super::SameTags), ResolveError> {
+        self.runtime.block_on(async {
+            let digest = match digest {
+                Some(digest) => digest.to_string(),
+                None => self.registry.resolve(key).await?.digest,
+            };
+            let same = self
+                .registry
+                .same_tags(&key.registry, &key.repository, &digest, except, keep)
+                .await?;
+            Ok((digest, same))
+        })
+    }
+
     /// Whether each digest still exists in its repository.
     pub fn exist_all(&self, keys: &[DigestKey]) -> BTreeMap<DigestKey, Result<bool, ResolveError>> {
         self.batch(keys, None, |registry, key| async move {

@@ -21,6 +21,7 @@ mod manifest;
 mod platform;
 mod provenance;
 mod retag;
+mod tags;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -32,6 +33,7 @@ pub use manifest::{MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, ME
 pub use platform::{Platform, PlatformError};
 pub use provenance::Provenance;
 pub use retag::{RetagError, TagMove};
+pub use tags::SameTags;
 
 /// `HOST=URL`: resolve references of registry HOST at URL; HOST `*` maps every
 /// registry that has no mapping of its own.

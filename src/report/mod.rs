@@ -87,6 +87,9 @@ pub struct Record {
     /// `--provenance`: the OCI metadata of the pinned digest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    /// `resolve --tags`: the other tags naming the digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
     /// Printed on standard output (results) rather than standard error.
     #[serde(skip)]
     stdout: bool,
@@ -112,6 +115,7 @@ impl Record {
             state: None,
             platform: None,
             provenance: None,
+            tags: None,
             stdout: false,
             path_normalised: false,
         }
@@ -602,6 +606,55 @@ impl Report {
 
     fn relative(&self, path: &Path) -> String {
         paths::relative(&self.root, path)
+    }
+
+    /// `resolve --tags`: each reference with its digest and the other tags
+    /// naming it, or why it has none.
+    pub fn resolved_tags(&mut self, results: &[(String, Result<(String, Vec<String>), String>)]) {
+        let batch: Vec<Record> = results
+            .iter()
+            .map(|(text, result)| match result {
+                Ok((digest, tags)) => Record {
+                    reference: Some(text.clone()),
+                    digest: Some(digest.clone()),
+                    tags: Some(tags.clone()),
+                    stdout: true,
+                    ..Record::new(
+                        None,
+                        Level::Note,
+                        "resolved",
+                        format!(
+                            "{text} {digest}: {}",
+                            if tags.is_empty() {
+                                "no other tag".to_string()
+                            } else {
+                                tags.join(", ")
+                            }
+                        ),
+                    )
+                },
+                Err(err) => Record {
+                    reference: Some(text.clone()),
+                    ..Record::new(None, Level::Error, "resolve-failed", format!("{text}: {err}"))
+                },
+            })
+            .collect();
+        if self.format == Format::Human {
+            for r in &batch {
+                if r.stdout {
+                    print_stdout(&format!("{}\n", human::printable(&r.message)));
+                } else {
+                    self.note(&format!("error: {}", r.message));
+                }
+            }
+            self.records.extend(batch);
+        } else {
+            self.emit(batch);
+        }
+        self.summary = Some(json::Summary::Resolve {
+            references: results.len(),
+            failed: results.iter().filter(|(_, r)| r.is_err()).count(),
+        });
     }
 
     /// `retag`: each tag with the digest it named before and the one it

@@ -76,6 +76,9 @@ pub fn sarif(records: &[Record]) -> serde_json::Value {
             if let Some(provenance) = &r.provenance {
                 result["properties"] = serde_json::json!({ "provenance": provenance });
             }
+            if let Some(tags) = &r.tags {
+                result["properties"] = serde_json::json!({ "tags": tags });
+            }
             result
         })
         .collect();

@@ -25,3 +25,4 @@ mod pin_fixtures;
 mod resolve;
 mod provenance;
 mod retag;
+mod tags;
