@@ -21,7 +21,14 @@ pub(super) fn check_format(format: Format) -> anyhow::Result<()> {
 }
 
 pub(super) fn run(global: &Global, args: &RetagArgs) -> anyhow::Result<Status> {
-    let mode = if args.dry_run { Mode::Check } else { Mode::Write };
+    if args.registry.platform.is_some() {
+        anyhow::bail!("retag moves tags to the digest given: --platform does not apply");
+    }
+    let mode = if args.dry_run {
+        Mode::Check
+    } else {
+        Mode::Write
+    };
     let mut ctx = Context::new(global, args.registry.layer(), mode, JobKind::Retag)?;
     let reference = Reference::parse(&args.image)
         .map_err(|e| anyhow::anyhow!("invalid image `{}`: {e}", args.image))?;

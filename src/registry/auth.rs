@@ -289,19 +289,32 @@ impl Session {
             Ok(credential) => (credential, None),
             Err(error) => (None, Some(error)),
         };
-        let user = credential
-            .as_ref()
-            .map_or_else(|| "anonymously".to_string(), |c| format!("as user {}", c.username));
+        let user = credential.as_ref().map_or_else(
+            || "anonymously".to_string(),
+            |c| format!("as user {}", c.username),
+        );
         match challenge {
             Some(Challenge::Basic) => match (credential, helper_error) {
-                (Some(credential), _) => Ok((Some(credential.basic()), format!("Basic auth {user}"))),
+                (Some(credential), _) => {
+                    Ok((Some(credential.basic()), format!("Basic auth {user}")))
+                }
                 (None, Some(error)) => Err(error),
                 (None, None) => Ok((None, "Basic auth, no credentials".into())),
             },
             Some(Challenge::Bearer { realm, service }) => {
-                let how = format!("a Bearer token from {realm} {user}, scope repository:{repository}:{actions}");
+                let how = format!(
+                    "a Bearer token from {realm} {user}, scope repository:{repository}:{actions}"
+                );
                 let header = self
-                    .bearer(repository, actions, url, &realm, service, credential, helper_error)
+                    .bearer(
+                        repository,
+                        actions,
+                        url,
+                        &realm,
+                        service,
+                        credential,
+                        helper_error,
+                    )
                     .await?;
                 Ok((header, how))
             }

@@ -7,7 +7,9 @@
 //! result: one failure never stops the others.
 //!
 //! The submodules, each using only those after it: [`client`] holds the
-//! [`Resolver`] and its batches; [`manifest`] the media types, manifest
+//! [`Resolver`] and its batches; `retag` puts a manifest under other tags,
+//! `provenance` reads OCI metadata, `tags` lists the tags naming a digest;
+//! [`manifest`] the media types, manifest
 //! checks, platform choice and lookups of digests; [`auth`] challenges,
 //! tokens and credentials; [`http`] endpoints, mirrors, the loopback rule,
 //! retries and body limits; [`credentials`] reads Docker's configuration,

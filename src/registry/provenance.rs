@@ -116,8 +116,7 @@ impl Registry {
                     return Ok(found);
                 };
                 let platform = self.manifest_by_digest(key, &first.digest).await?;
-                let found =
-                    Provenance::from_map(&platform.annotations.clone().unwrap_or_default());
+                let found = Provenance::from_map(&platform.annotations.clone().unwrap_or_default());
                 if !found.is_empty() {
                     return Ok(found);
                 }
@@ -224,10 +223,7 @@ mod tests {
             with("https://github.com/acme/app", "abc)[x](y").commit_url(),
             None
         );
-        assert_eq!(
-            with("https://github.com/acme", "abc123").commit_url(),
-            None
-        );
+        assert_eq!(with("https://github.com/acme", "abc123").commit_url(), None);
         assert_eq!(with("http://github.com/acme/app", "abc").commit_url(), None);
     }
 }

@@ -119,7 +119,12 @@ impl Registry {
             .manifest_url(&key.registry, &key.repository, tag)?;
         let response = self
             .session
-            .request(&key.repository, Method::HEAD, &url, Some(super::manifest::MANIFEST_ACCEPT))
+            .request(
+                &key.repository,
+                Method::HEAD,
+                &url,
+                Some(super::manifest::MANIFEST_ACCEPT),
+            )
             .await?;
         match response.status() {
             StatusCode::NOT_FOUND => return Ok(None),

@@ -68,7 +68,8 @@ fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
                 out.push((1, n, String::new()));
                 rest = &rest[digits..];
             } else {
-                let text = rest.len() - rest.trim_start_matches(|c: char| !c.is_ascii_digit()).len();
+                let text =
+                    rest.len() - rest.trim_start_matches(|c: char| !c.is_ascii_digit()).len();
                 out.push((0, 0, rest[..text].to_string()));
                 rest = &rest[text..];
             }
@@ -95,7 +96,13 @@ impl Registry {
             }
             let answer = self
                 .session
-                .get_body(repository, &url, Some("application/json"), PAGE_MAX, "tag list")
+                .get_body(
+                    repository,
+                    &url,
+                    Some("application/json"),
+                    PAGE_MAX,
+                    "tag list",
+                )
                 .await?;
             let (headers, body) = match answer {
                 Ok(answer) => answer,

@@ -229,35 +229,6 @@ pub fn printable(text: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn settings_carry_their_origin_as_comments() {
-        let toml = "jobs = 2\nmirrors = [\n    \"a=b\",\n]\n\n[policy]\nallow = []\n\n[[custom-resources]]\nkind = \"W\"\n";
-        let origin = |key: &str| match key {
-            "jobs" => "from a.toml".to_string(),
-            other => format!("default ({other})"),
-        };
-        let annotated = annotate_settings(toml, &origin);
-        assert_eq!(
-            annotated,
-            "jobs = 2  # from a.toml\nmirrors = [  # default (mirrors)\n    \"a=b\",\n]\n\n[policy]\nallow = []  # default (policy.allow)\n\n[[custom-resources]]  # default (custom-resources)\nkind = \"W\"\n"
-        );
-        assert_eq!(
-            toml::from_str::<toml::Value>(&annotated).unwrap(),
-            toml::from_str::<toml::Value>(toml).unwrap()
-        );
-    }
-
-    #[test]
-    fn control_characters_are_escaped_on_one_line() {
-        assert_eq!(printable("a\tb\nc\u{1b}"), "a\\tb\\nc\\u{001b}");
-        assert_eq!(printable("plain"), "plain");
-    }
-}
-
 /// `retag`: the rule and line of one tag.
 pub fn retag_line(
     name: &str,
@@ -274,7 +245,10 @@ pub fn retag_line(
         .as_deref()
         .map_or_else(|| "(new tag)".to_string(), |old| format!("from {old}"));
     if dry_run {
-        ("would-retag", format!("would move {tagged} {from} to {digest}"))
+        (
+            "would-retag",
+            format!("would move {tagged} {from} to {digest}"),
+        )
     } else {
         ("retagged", format!("moved {tagged} {from} to {digest}"))
     }
@@ -318,5 +292,34 @@ pub fn provenance_note(found: &digestpin::registry::Provenance) -> String {
         " [no provenance]".to_string()
     } else {
         format!(" [{}]", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_carry_their_origin_as_comments() {
+        let toml = "jobs = 2\nmirrors = [\n    \"a=b\",\n]\n\n[policy]\nallow = []\n\n[[custom-resources]]\nkind = \"W\"\n";
+        let origin = |key: &str| match key {
+            "jobs" => "from a.toml".to_string(),
+            other => format!("default ({other})"),
+        };
+        let annotated = annotate_settings(toml, &origin);
+        assert_eq!(
+            annotated,
+            "jobs = 2  # from a.toml\nmirrors = [  # default (mirrors)\n    \"a=b\",\n]\n\n[policy]\nallow = []  # default (policy.allow)\n\n[[custom-resources]]  # default (custom-resources)\nkind = \"W\"\n"
+        );
+        assert_eq!(
+            toml::from_str::<toml::Value>(&annotated).unwrap(),
+            toml::from_str::<toml::Value>(toml).unwrap()
+        );
+    }
+
+    #[test]
+    fn control_characters_are_escaped_on_one_line() {
+        assert_eq!(printable("a\tb\nc\u{1b}"), "a\\tb\\nc\\u{001b}");
+        assert_eq!(printable("plain"), "plain");
     }
 }

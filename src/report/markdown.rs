@@ -47,10 +47,7 @@ pub fn table(rows: &Rows) -> String {
 /// [`table`] with the version, revision and creation date of each digest
 /// (`of(name, digest)`), the digest linked to its source commit where the
 /// source is a GitHub or GitLab repository.
-pub fn table_with_provenance(
-    rows: &Rows,
-    of: &dyn Fn(&str, &str) -> Option<Provenance>,
-) -> String {
+pub fn table_with_provenance(rows: &Rows, of: &dyn Fn(&str, &str) -> Option<Provenance>) -> String {
     let mut out = String::from(
         "| Image | Tag | Digest | Version | Revision | Created | Used in |\n\
          | --- | --- | --- | --- | --- | --- | --- |\n",

@@ -24,9 +24,9 @@ use std::path::{Path, PathBuf};
 use digestpin::edit::FileChange;
 use digestpin::jobs::check::Violation;
 use digestpin::jobs::list::Entry;
+use digestpin::jobs::provenance;
 use digestpin::jobs::verify::{Problem as VerifyProblem, Verified};
 use digestpin::jobs::{Location, Message, Summary};
-use digestpin::jobs::provenance;
 use digestpin::registry::{Provenance, TagMove};
 use digestpin::walk::WalkError;
 
@@ -128,6 +128,10 @@ impl Record {
         }
     }
 }
+
+/// `resolve --tags`: a reference's digest and the other tags naming it, or
+/// why there are none.
+pub type TagsResult = Result<(String, Vec<String>), String>;
 
 /// Collects and prints records.
 pub struct Report {
@@ -392,10 +396,15 @@ impl Report {
             return String::new();
         }
         let found = self.provenance_of(key).unwrap_or_default();
-        [&found.revision, &found.source, &found.version, &found.created]
-            .iter()
-            .map(|v| format!("\t{}", human::printable(v.as_deref().unwrap_or("-"))))
-            .collect()
+        [
+            &found.revision,
+            &found.source,
+            &found.version,
+            &found.created,
+        ]
+        .iter()
+        .map(|v| format!("\t{}", human::printable(v.as_deref().unwrap_or("-"))))
+        .collect()
     }
 
     /// `--provenance`: an error record for each digest whose metadata could
@@ -610,7 +619,7 @@ impl Report {
 
     /// `resolve --tags`: each reference with its digest and the other tags
     /// naming it, or why it has none.
-    pub fn resolved_tags(&mut self, results: &[(String, Result<(String, Vec<String>), String>)]) {
+    pub fn resolved_tags(&mut self, results: &[(String, TagsResult)]) {
         let batch: Vec<Record> = results
             .iter()
             .map(|(text, result)| match result {
@@ -635,7 +644,12 @@ impl Report {
                 },
                 Err(err) => Record {
                     reference: Some(text.clone()),
-                    ..Record::new(None, Level::Error, "resolve-failed", format!("{text}: {err}"))
+                    ..Record::new(
+                        None,
+                        Level::Error,
+                        "resolve-failed",
+                        format!("{text}: {err}"),
+                    )
                 },
             })
             .collect();
@@ -673,13 +687,21 @@ impl Report {
                 let record = Record {
                     reference: Some(format!("{name}@{digest}")),
                     digest: Some(digest.to_string()),
-                    ..Record::new(None, Level::Error, "retag-failed", format!("{name}@{digest}: {err}"))
+                    ..Record::new(
+                        None,
+                        Level::Error,
+                        "retag-failed",
+                        format!("{name}@{digest}: {err}"),
+                    )
                 };
                 if self.format == Format::Human {
                     self.note(&format!("error: {}", record.message));
                 }
                 self.records.push(record);
-                self.summary = Some(json::Summary::Retag { tags: tags.len(), moved: 0 });
+                self.summary = Some(json::Summary::Retag {
+                    tags: tags.len(),
+                    moved: 0,
+                });
                 return;
             }
         };

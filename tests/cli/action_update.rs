@@ -88,11 +88,21 @@ fn repo(web_digest: &str, db_digest: &str) -> Repo {
     let bin = dir.path().join("bin");
     git(
         dir.path(),
-        &["init", "-q", "--bare", "-b", "main", remote.to_str().unwrap()],
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            remote.to_str().unwrap(),
+        ],
     );
     std::fs::create_dir_all(work.join("deploy")).unwrap();
     git_init(&work, "Developer", "dev@example.com");
-    git(&work, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    git(
+        &work,
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
     std::fs::write(work.join("deploy/web.yaml"), web(web_digest)).unwrap();
     std::fs::write(work.join("deploy/db.yaml"), db(db_digest)).unwrap();
     git(&work, &["add", "."]);
@@ -176,12 +186,26 @@ fn update_mode_pushes_a_branch_and_opens_then_refreshes_one_pull_request() {
     r.seed_single_with("upd/web", "1.0", "upd-web-b", &labelled("bbb222"));
     let b = r.digest("upd/web", "1.0");
     let (out, summary) = run(&repo, "");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(repo.origin_file("digestpin/update", "deploy/web.yaml"), web(&b));
-    assert_eq!(repo.origin_file("digestpin/update", "deploy/db.yaml"), db(&d));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        repo.origin_file("digestpin/update", "deploy/web.yaml"),
+        web(&b)
+    );
+    assert_eq!(
+        repo.origin_file("digestpin/update", "deploy/db.yaml"),
+        db(&d)
+    );
     assert_eq!(rev_parse(&repo.remote, "digestpin/update^"), main);
     assert_eq!(
-        git(&repo.remote, &["log", "-1", "--format=%an <%ae>", "digestpin/update"]),
+        git(
+            &repo.remote,
+            &["log", "-1", "--format=%an <%ae>", "digestpin/update"]
+        ),
         "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>\n"
     );
     assert_eq!(
@@ -207,8 +231,16 @@ fn update_mode_pushes_a_branch_and_opens_then_refreshes_one_pull_request() {
     r.seed_single_with("upd/web", "1.0", "upd-web-c", &labelled("ccc333"));
     let c = r.digest("upd/web", "1.0");
     let (out, _) = run(&repo, "12\n");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(repo.origin_file("digestpin/update", "deploy/web.yaml"), web(&c));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        repo.origin_file("digestpin/update", "deploy/web.yaml"),
+        web(&c)
+    );
     assert_eq!(rev_parse(&repo.remote, "digestpin/update^"), main);
     assert_ne!(rev_parse(&repo.remote, "digestpin/update"), first);
     assert_eq!(
@@ -224,10 +256,18 @@ fn update_mode_pushes_a_branch_and_opens_then_refreshes_one_pull_request() {
     // at all (an open pull request would be left as it is).
     let second = rev_parse(&repo.remote, "digestpin/update");
     git(&repo.work, &["checkout", "-q", "main"]);
-    git(&repo.work, &["merge", "-q", "--ff-only", "digestpin/update"]);
+    git(
+        &repo.work,
+        &["merge", "-q", "--ff-only", "digestpin/update"],
+    );
     git(&repo.work, &["push", "-q", "origin", "main"]);
     let (out, summary) = run(&repo, "12\n");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(repo.gh_log(), "");
     assert_eq!(rev_parse(&repo.remote, "digestpin/update"), second);
     assert_eq!(rev_parse(&repo.remote, "main"), second);

@@ -23,7 +23,7 @@ mod helm;
 mod lifecycle;
 mod output;
 mod pin_fixtures;
-mod resolve;
 mod provenance;
+mod resolve;
 mod retag;
 mod tags;

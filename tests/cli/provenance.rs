@@ -138,7 +138,10 @@ fn list_provenance_reads_labels_and_annotations_once_per_digest() {
     lines.sort();
     let mut expected = vec![
         format!("GET /v2/prov/annotated/manifests/{a}"),
-        format!("GET /v2/prov/bare/blobs/{}", config_digest(support::plain(), "prov/bare", "1")),
+        format!(
+            "GET /v2/prov/bare/blobs/{}",
+            config_digest(support::plain(), "prov/bare", "1")
+        ),
         format!("GET /v2/prov/bare/manifests/{b}"),
         format!("GET /v2/prov/labels/blobs/{}", s.config_of_labels),
         format!("GET /v2/prov/labels/manifests/{l}"),
@@ -183,7 +186,11 @@ fn list_provenance_reads_labels_and_annotations_once_per_digest() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r.get("provenance").cloned().unwrap_or(serde_json::Value::Null))
+        .map(|r| {
+            r.get("provenance")
+                .cloned()
+                .unwrap_or(serde_json::Value::Null)
+        })
         .collect();
     let labels = serde_json::json!({"revision": "0a1b2c3d4e5f", "source": "https://github.com/acme/app", "version": "1.0.0", "created": CREATED});
     assert_eq!(

@@ -25,7 +25,12 @@ fn retag(r: &Registry, user: Option<(&str, &str)>, args: &[&str]) -> Output {
 /// The digest `repository:tag` names, `None` when the tag does not exist.
 fn tag_digest(r: &Registry, repository: &str, tag: &str) -> Option<String> {
     let mut command = Command::new("skopeo");
-    command.args(["--insecure-policy", "inspect", "--raw", "--tls-verify=false"]);
+    command.args([
+        "--insecure-policy",
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+    ]);
     if r.auth != Auth::None {
         command.arg(format!("--creds={USER}:{PASSWORD}"));
     }
@@ -69,7 +74,11 @@ fn retag_moves_channel_tags_with_each_auth_mode() {
         let image = format!("{}/{repo}", r.host());
         let target = format!("{image}@{new}");
 
-        let out = retag(r, user_of(r), &["--dry-run", &target, "prod", "staging", "1.1"]);
+        let out = retag(
+            r,
+            user_of(r),
+            &["--dry-run", &target, "prod", "staging", "1.1"],
+        );
         assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
         assert_eq!(
             text(&out.stdout),

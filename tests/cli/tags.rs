@@ -15,7 +15,14 @@ fn seed() -> (String, String) {
     let (new, old) = (r.digest("tags/app", "2.4.1"), r.digest("tags/app", "2.3.0"));
     let image = format!("{}/tags/app", r.host());
     let mut retag = support::digestpin();
-    retag.args(["retag", "--loopback-only", &format!("{image}@{new}"), "2.4", "2", "latest"]);
+    retag.args([
+        "retag",
+        "--loopback-only",
+        &format!("{image}@{new}"),
+        "2.4",
+        "2",
+        "latest",
+    ]);
     support::succeed(&mut retag);
     let builds: Vec<String> = (1..=100).map(|n| format!("build-{n:03}")).collect();
     let mut retag = support::digestpin();
@@ -40,8 +47,15 @@ fn paging_proxy() -> Proxy {
         let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
             .into_owned()
             .collect();
-        let param = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-        let n: usize = param("n").and_then(|n| n.parse().ok()).unwrap_or(usize::MAX);
+        let param = |k: &str| {
+            params
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let n: usize = param("n")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(usize::MAX);
         let last = param("last");
         let path = path.to_string();
         Action::Edit(Box::new(move |answer| {

@@ -261,7 +261,13 @@ wait $r 2>/dev/null"#;
     }
 
     /// Pushes a single-platform image with OCI metadata to `repository:tag`.
-    pub fn seed_single_with(&self, repository: &str, tag: &str, salt: &str, meta: &image::Metadata) {
+    pub fn seed_single_with(
+        &self,
+        repository: &str,
+        tag: &str,
+        salt: &str,
+        meta: &image::Metadata,
+    ) {
         let layout = tempfile::tempdir().unwrap();
         let manifest = image::write_image_with(layout.path(), salt, "linux", "amd64", meta);
         image::finish_layout(layout.path(), &[("img".into(), manifest, false)]);
