@@ -245,7 +245,7 @@ document, heading, scope, output, summary = sys.argv[1:6]
 doc = json.load(open(document))
 records = doc.get("records", [])
 pins = [
-    {"file": r.get("path", "").removeprefix("./"), "line": r.get("line"), "reference": r.get("reference"), "digest": r.get("digest") or r.get("to")}
+    {"file": r.get("path", "").removeprefix("./"), "line": r.get("line"), "reference": r.get("reference"), "digest": r.get("digest") or (r.get("to") or "").rpartition("@")[2]}
     for r in records if r.get("rule") in ("pinned", "rewritten")
 ]
 failures = [r for r in records if r.get("level") == "error"]

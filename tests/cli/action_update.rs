@@ -132,6 +132,7 @@ fn run(repo: &Repo, pr_list: &str) -> (Output, String) {
     git(&repo.work, &["checkout", "-q", "main"]);
     std::fs::write(repo.path("pr-list"), pr_list).unwrap();
     std::fs::write(repo.path("gh.log"), "").unwrap();
+    std::fs::write(repo.path("output"), "").unwrap();
     let _ = std::fs::remove_file(repo.path("gh.log.body"));
     let summary = repo.path("summary");
     std::fs::write(&summary, "").unwrap();
@@ -216,6 +217,13 @@ fn update_mode_pushes_a_branch_and_opens_then_refreshes_one_pull_request() {
         )
     );
     assert_eq!(repo.gh_body(), body(&a, &b, "bbb222"));
+    let outputs = std::fs::read_to_string(repo.path("output")).unwrap();
+    assert_eq!(
+        outputs,
+        format!(
+            "changed-files=[\"deploy/web.yaml\"]\npins=[{{\"file\": \"deploy/web.yaml\", \"line\": 5, \"reference\": \"registry.example/upd/web@{a}\", \"digest\": \"{b}\"}}]\n"
+        )
+    );
     let first = rev_parse(&repo.remote, "digestpin/update");
     assert_eq!(
         summary,
