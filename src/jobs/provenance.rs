@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::list::Entry;
 use super::tracked::{Tracked, tracked};
-use super::verify::Verified;
+use super::verify::{Problem, Verified};
 use crate::reference::Reference;
 use crate::registry::{DigestKey, Provenance, ResolveError, Resolver};
 use crate::scan::ScannedFile;
@@ -35,9 +35,14 @@ pub fn of_entries(entries: &[Entry], resolver: &Resolver) -> Found {
     resolver.provenance_all(&keys)
 }
 
-/// The provenance of the pinned digest of each `verify` finding.
+/// The provenance of the pinned digest of each `verify` finding whose
+/// digest the registry still has (not of a missing or never-served one).
 pub fn of_verified(findings: &[Verified], resolver: &Resolver) -> Found {
-    let keys: Vec<DigestKey> = findings.iter().map(|f| f.key.clone()).collect();
+    let keys: Vec<DigestKey> = findings
+        .iter()
+        .filter(|f| !matches!(f.problem, Problem::Missing | Problem::NeverServed { .. }))
+        .map(|f| f.key.clone())
+        .collect();
     resolver.provenance_all(&keys)
 }
 

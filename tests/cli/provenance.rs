@@ -247,17 +247,26 @@ fn verify_provenance_describes_the_pinned_digest_of_each_finding() {
         &meta("2222bbbb", "https://github.com/acme/moving", "1.0.1"),
     );
     let new = r.digest("prov/moving", "1");
-    let dir = files(&[(
-        "pod.yaml",
-        &pod(&format!("registry.example/prov/moving@{old} # 1")),
-    )]);
+    let gone = format!("sha256:{}", "0".repeat(64));
+    let dir = files(&[
+        (
+            "pod.yaml",
+            &pod(&format!("registry.example/prov/moving@{old} # 1")),
+        ),
+        (
+            "removed.yaml",
+            &pod(&format!("registry.example/prov/moving@{gone}")),
+        ),
+    ]);
     let out = online_at(dir.path(), &r.url(), &["verify", "--provenance"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    // A digest the registry no longer has is not asked about.
     assert_eq!(
         text(&out.stdout),
         format!(
             "pod.yaml:5:14: registry.example/prov/moving@{old}: tag moved: 1 now names {new} \
-             [revision 1111aaaa, source https://github.com/acme/moving, version 1.0.0, created {CREATED}]\n"
+             [revision 1111aaaa, source https://github.com/acme/moving, version 1.0.0, created {CREATED}]\n\
+             removed.yaml:5:14: registry.example/prov/moving@{gone}: the pinned digest is no longer in the registry [no provenance]\n"
         )
     );
     let out = online_at(
