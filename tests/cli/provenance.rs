@@ -281,3 +281,49 @@ fn verify_provenance_describes_the_pinned_digest_of_each_finding() {
         serde_json::json!({"revision": "1111aaaa", "source": "https://github.com/acme/moving", "version": "1.0.0", "created": CREATED})
     );
 }
+
+#[test]
+fn list_provenance_with_token_auth() {
+    let r = support::token();
+    r.seed_single_with(
+        "prov/private",
+        "1",
+        "prov-private",
+        &meta("9999cccc", "https://github.com/acme/private", "1.0.0"),
+    );
+    let digest = r.digest("prov/private", "1");
+    let image = format!("{}/prov/private", r.host());
+    let dir = files(&[("pod.yaml", &pod(&format!("{image}@{digest} # 1")))]);
+    let config = support::config_with_auth(&r.host(), support::USER, support::PASSWORD);
+    let out = support::digestpin()
+        .current_dir(dir.path())
+        .args(["list", "--loopback-only", "--provenance"])
+        .env("DOCKER_CONFIG", config.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "pod.yaml:5:14\tKubernetes\tpinned\t{image}\t1\t{digest}\t9999cccc\thttps://github.com/acme/private\t1.0.0\t{CREATED}\n"
+        )
+    );
+    // Without credentials the metadata cannot be read: an error, exit 2.
+    let out = support::digestpin()
+        .current_dir(dir.path())
+        .args(["list", "--loopback-only", "--provenance"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stdout),
+        format!("pod.yaml:5:14\tKubernetes\tpinned\t{image}\t1\t{digest}\t-\t-\t-\t-\n")
+    );
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: {image}@{digest}: cannot read its provenance: unauthorized: the token server refused an anonymous token ({}?service=digestpin-test-registry&scope=repository%3Aprov%2Fprivate%3Apull)\n",
+            r.token.as_ref().unwrap().realm()
+        )
+    );
+}

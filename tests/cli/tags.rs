@@ -179,3 +179,35 @@ fn resolve_tags_lists_the_other_tags_naming_the_digest() {
         serde_json::json!({"references": 2, "failed": 1})
     );
 }
+
+#[test]
+fn resolve_tags_with_token_auth() {
+    let r = support::token();
+    r.seed_single("tags/private", "1.2.3", "tags-private", "amd64");
+    r.seed_single("tags/private", "1.2", "tags-private", "amd64");
+    r.seed_single("tags/private", "1.1", "tags-private-old", "amd64");
+    let digest = r.digest("tags/private", "1.2.3");
+    let config = support::config_with_auth(&r.host(), support::USER, support::PASSWORD);
+    let reference = format!("{}/tags/private:1.2", r.host());
+    let out = support::digestpin()
+        .args(["resolve", "--loopback-only", "--tags", &reference])
+        .env("DOCKER_CONFIG", config.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("{reference} {digest}: 1.2.3\n"));
+    // Without credentials: the registry's refusal, for that reference.
+    let out = support::digestpin()
+        .args(["resolve", "--loopback-only", "--tags", &reference])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: {reference}: unauthorized: the token server refused an anonymous token ({}?service=digestpin-test-registry&scope=repository%3Atags%2Fprivate%3Apull)\n",
+            r.token.as_ref().unwrap().realm()
+        )
+    );
+}
