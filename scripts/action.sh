@@ -4,7 +4,9 @@
 # built as arrays. Runs digestpin over the pull request's changed files (or the
 # given paths), annotates unpinned references, writes the fix as a diff to the
 # job summary and the outputs `changed-files` and `pins`; in commit mode it
-# pins, commits and pushes to the pull request's branch.
+# pins, commits and pushes to the pull request's branch; in update mode (for
+# schedule and workflow_dispatch) it updates moved pins on a branch and opens
+# or refreshes one pull request with the gh CLI.
 set -euo pipefail
 
 # GitHub reads workflow commands from every line a step prints, on standard
@@ -35,9 +37,9 @@ escape_lines() {
 
 mode=${INPUT_MODE:-check}
 case $mode in
-  check | diff | commit) ;;
+  check | diff | commit | update) ;;
   *)
-    echo "::error title=digestpin::mode must be check, diff or commit, not $(escape "$mode")"
+    echo "::error title=digestpin::mode must be check, diff, commit or update, not $(escape "$mode")"
     exit 2
     ;;
 esac
@@ -243,7 +245,7 @@ document, heading, scope, output, summary = sys.argv[1:6]
 doc = json.load(open(document))
 records = doc.get("records", [])
 pins = [
-    {"file": r.get("path", "").removeprefix("./"), "line": r.get("line"), "reference": r.get("reference"), "digest": r.get("digest") or r.get("to")}
+    {"file": r.get("path", "").removeprefix("./"), "line": r.get("line"), "reference": r.get("reference"), "digest": r.get("digest") or (r.get("to") or "").rpartition("@")[2]}
     for r in records if r.get("rule") in ("pinned", "rewritten")
 ]
 failures = [r for r in records if r.get("level") == "error"]
@@ -270,7 +272,114 @@ with open(summary, "a") as out:
 PY
 }
 
+# update mode: `digestpin update` on a branch (INPUT_BRANCH, default
+# digestpin/update) made from the checked-out branch, one commit pushed with
+# --force-with-lease against the branch as it was on origin, and one pull
+# request opened (`gh pr create`) or refreshed (`gh pr edit`) with a table of
+# the moved digests, their tags and the new images' revisions. When nothing
+# moved: no push, no pull request, an open one left as it is.
+update_mode() {
+  local base branch before after status=0 lease number
+  branch=${INPUT_BRANCH:-digestpin/update}
+  if ! git check-ref-format "refs/heads/$branch"; then
+    echo "::error title=digestpin::$(escape "branch \`$branch\` is not a valid branch name")"
+    return 2
+  fi
+  base=$(git symbolic-ref -q --short HEAD || true)
+  base=${base:-${GITHUB_REF_NAME-}}
+  if [ -z "$base" ] || [ "$base" = "$branch" ]; then
+    echo "::error title=digestpin::$(escape "update mode needs the base branch checked out (not \`$branch\`): actions/checkout on the default branch")"
+    return 2
+  fi
+  git checkout -q -B "$branch" 2>&1 | escape_lines >&2
+  git config user.name "github-actions[bot]"
+  git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+  before=$(git rev-parse HEAD)
+  digestpin "${global[@]}" --format json update --commit -- "${targets[@]}" >"$work/update.json" || status=$?
+  after=$(git rev-parse HEAD)
+  if [ "$after" = "$before" ]; then
+    report "$work/update.json" "No pinned digest moved: nothing to push; an open pull request is left as it is." "$scope"
+    annotate_update_failures
+    return "$status"
+  fi
+  # The new images' provenance, for the table (a failure leaves it out).
+  git diff -z --name-only "$before" "$after" >"$work/moved"
+  local moved_files=()
+  while IFS= read -r -d '' file; do moved_files+=("$file"); done <"$work/moved"
+  digestpin "${global[@]}" --format json list --provenance -- "${moved_files[@]}" >"$work/list.json" || true
+  update_body "$work/update.json" "$work/list.json" "$base" >"$work/body.md"
+  lease=$(git_authed ls-remote origin "refs/heads/$branch" | cut -f1)
+  git_authed push -q --force-with-lease="refs/heads/$branch:$lease" origin "HEAD:refs/heads/$branch"
+  local title="Update pinned image digests"
+  number=$(GH_TOKEN=${INPUT_TOKEN-} gh pr list --head "$branch" --base "$base" --state open --json number --jq '.[].number' 2>"$work/gh.err") || {
+    escape_lines <"$work/gh.err" >&2
+    return 2
+  }
+  number=${number%%$'\n'*}
+  if [ -n "$number" ]; then
+    GH_TOKEN=${INPUT_TOKEN-} gh pr edit "$number" --title "$title" --body-file "$work/body.md" 2>&1 | escape_lines >&2
+    report "$work/update.json" "Pushed \`$after\` to \`$branch\` and refreshed pull request #$number:" "$scope"
+  else
+    GH_TOKEN=${INPUT_TOKEN-} gh pr create --base "$base" --head "$branch" --title "$title" --body-file "$work/body.md" 2>&1 | escape_lines >&2
+    report "$work/update.json" "Pushed \`$after\` to \`$branch\` and opened a pull request:" "$scope"
+  fi
+  annotate_update_failures
+  return "$status"
+}
+
+# Annotations on the pins `update` could not check (its dry run, again).
+annotate_update_failures() {
+  local failed
+  failed=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])).get("summary") or {}; print(s.get("failed", 0) + s.get("file_errors", 0))' "$work/update.json")
+  [ "$failed" -gt 0 ] || return 0
+  digestpin "${global[@]}" --format github update --diff -- "${targets[@]}" >"$work/failures" || true
+  grep '^::error ' "$work/failures" || true
+}
+
+# The pull request's body: a markdown table of each moved digest (image,
+# tag, old -> new, the new image's revision where its metadata names one),
+# from `update`'s and `list --provenance`'s JSON documents.
+update_body() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+update, listing, base = sys.argv[1:4]
+records = json.load(open(update)).get("records", [])
+try:
+    listed = json.load(open(listing)).get("records", [])
+except (OSError, ValueError):
+    listed = []
+at = {(r.get("path"), r.get("line")): r for r in listed}
+def cell(text):
+    text = " ".join(str(text).split())
+    for c in "\\|`*_[]<>":
+        text = text.replace(c, "\\" + c)
+    return text
+rows = []
+for r in records:
+    if r.get("rule") != "rewritten":
+        continue
+    old = r.get("reference", "").rpartition("@")[2]
+    image, _, new = r.get("to", "").rpartition("@")
+    found = at.get((r.get("path"), r.get("line")), {})
+    revision = (found.get("provenance") or {}).get("revision", "")
+    row = (image, found.get("tag", ""), old, new, revision)
+    if row not in rows:
+        rows.append(row)
+print(f"Pinned image digests that moved since they were pinned (`digestpin update` against `{cell(base)}`).\n")
+print("| Image | Tag | Old → new digest | Revision |")
+print("| --- | --- | --- | --- |")
+for image, tag, old, new, revision in rows:
+    rev = f"`{cell(revision)}`" if revision else ""
+    print(f"| `{cell(image)}` | {cell(tag)} | `{cell(old)}` → `{cell(new)}` | {rev} |")
+PY
+}
+
 case $mode in
+  update)
+    # Not in a condition, so errexit holds inside: a failed push stops it.
+    update_mode
+    exit 0
+    ;;
   check | diff)
     status=0
     # Annotations on each unpinned reference.

@@ -37,6 +37,7 @@ pub enum JobKind {
     List,
     Resolve,
     Config,
+    Retag,
 }
 
 impl JobKind {
@@ -51,6 +52,7 @@ impl JobKind {
             JobKind::List => "list",
             JobKind::Resolve => "resolve",
             JobKind::Config => "config",
+            JobKind::Retag => "retag",
         }
     }
 }

@@ -77,7 +77,8 @@ fn example_workflows_pass_the_github_workflow_schema() {
         [
             "examples/check.yml",
             "examples/commit.yml",
-            "examples/diff.yml"
+            "examples/diff.yml",
+            "examples/update.yml"
         ]
         .map(PathBuf::from)
     );

@@ -50,6 +50,8 @@ pub(crate) enum Command {
     /// The on-disk cache of registry answers: `clean` empties it, `dir` prints where it is.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Put the manifest (or index) a digest names under other tags of its repository: promotion without a rebuild.
+    Retag(RetagArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +160,9 @@ pub(crate) struct VerifyArgs {
     pub(crate) paths: Paths,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
+    /// Also show each finding's OCI provenance (revision, source, version, created).
+    #[arg(long)]
+    pub(crate) provenance: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -178,6 +183,11 @@ pub(crate) struct UnpinArgs {
 pub(crate) struct ListArgs {
     #[command(flatten)]
     pub(crate) paths: Paths,
+    /// Read each pinned digest's OCI provenance (revision, source, version, created) from its registry.
+    #[arg(long)]
+    pub(crate) provenance: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -185,6 +195,26 @@ pub(crate) struct ResolveArgs {
     /// Image references, e.g. `nginx:1.25` or `ghcr.io/org/app:v1`.
     #[arg(required = true)]
     pub(crate) references: Vec<String>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// List the repository's other tags that name the same digest (`latest` → `2.4.1, 2.4, 2`).
+    #[arg(long, conflicts_with = "platform")]
+    pub(crate) tags: bool,
+    /// With --tags: compare only the tags matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB", requires = "tags")]
+    pub(crate) tags_matching: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RetagArgs {
+    /// The image to promote, by digest: `registry/repository@sha256:…`.
+    pub(crate) image: String,
+    /// The tags to point at it, in the same repository.
+    #[arg(required = true)]
+    pub(crate) tags: Vec<String>,
+    /// Say what would move (each tag's current digest), change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
 }

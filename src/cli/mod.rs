@@ -7,6 +7,8 @@
 
 mod args;
 mod context;
+mod retag;
+mod tags;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -89,6 +91,9 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             "--format github prints annotations of findings, which `list` and `resolve` do not make: use --format human or --format json"
         );
     }
+    if let Command::Retag(_) = args.command {
+        retag::check_format(args.format)?;
+    }
     let global = Global {
         config: args.config,
         format: args.format,
@@ -103,6 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         Command::Resolve(args) => run_resolve(&global, &args),
         Command::Config(args) => run_config(&global, &args),
         Command::Cache(command) => run_cache(&global, &command),
+        Command::Retag(args) => retag::run(&global, &args),
     }
 }
 
@@ -174,11 +180,16 @@ fn run_verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<Status> {
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(&args.registry)?;
     let (checked, findings) = jobs::verify::verify(&files, &resolver);
+    if args.provenance {
+        let found = jobs::provenance::of_verified(&findings, &resolver);
+        ctx.report.set_provenance(found);
+    }
     ctx.report.verified(checked, &findings);
     ctx.report.messages(&messages);
     let failed = findings
         .iter()
-        .any(|f| matches!(f.problem, jobs::verify::Problem::Failed(_)));
+        .any(|f| matches!(f.problem, jobs::verify::Problem::Failed(_)))
+        | ctx.report.provenance_failures();
     let status = Status::of(walk_failed || failed, !findings.is_empty());
     ctx.report
         .cache_used(resolver.cache_use().as_ref(), args.registry.offline);
@@ -202,16 +213,22 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
 }
 
 fn run_list(global: &Global, args: &ListArgs) -> anyhow::Result<Status> {
-    let mut ctx = Context::new(global, args.paths.layer(), Mode::Check, JobKind::List)?;
+    let flags = args.paths.layer().merged(args.registry.layer());
+    let mut ctx = Context::new(global, flags, Mode::Check, JobKind::List)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let entries = jobs::list::list(&files);
+    if args.provenance {
+        let resolver = ctx.resolver(&args.registry)?;
+        let found = jobs::provenance::of_entries(&entries, &resolver);
+        ctx.report.set_provenance(found);
+    }
     if global.format == Format::Markdown {
         ctx.report.list_markdown(&entries);
     } else {
         ctx.report.list(&entries);
     }
     ctx.report.messages(&messages);
-    let status = if walk_failed {
+    let status = if walk_failed | ctx.report.provenance_failures() {
         Status::Error
     } else {
         Status::Ok
@@ -287,6 +304,9 @@ fn display(path: &Path, cwd: &Path) -> String {
 }
 
 fn run_resolve(global: &Global, args: &ResolveArgs) -> anyhow::Result<Status> {
+    if args.tags {
+        return tags::run(global, args);
+    }
     let mut ctx = Context::new(global, args.registry.layer(), Mode::Check, JobKind::Resolve)?;
     let platform = ctx.settings.platform.clone();
     let mut parsed = Vec::new();

@@ -17,6 +17,7 @@
 pub mod check;
 pub mod list;
 pub mod pin;
+pub mod provenance;
 mod tracked;
 pub mod unpin;
 pub mod update;

@@ -46,6 +46,8 @@ pub struct Verified {
     pub reference: String,
     pub digest: String,
     pub problem: Problem,
+    /// The pinned digest in its repository.
+    pub key: crate::registry::DigestKey,
 }
 
 /// Checks every pin: its digest exists, and its tag (if known) still names it.
@@ -61,6 +63,7 @@ pub fn verify(files: &[ScannedFile], resolver: &Resolver) -> (usize, Vec<Verifie
                 reference: pin.site.value.clone(),
                 digest: pin.digest.clone(),
                 problem,
+                key: pin.digest_key(),
             });
         };
         match exists.get(&pin.digest_key()) {

@@ -24,6 +24,11 @@ use super::http::{
 };
 use super::redact_url;
 
+/// The token actions of reading requests.
+pub(super) const PULL: &str = "pull";
+/// The token actions of a manifest PUT.
+pub(super) const PUSH: &str = "pull,push";
+
 /// One authentication challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Challenge {
@@ -94,6 +99,8 @@ fn params(s: &str) -> HashMap<String, String> {
 struct AuthState {
     header: Option<String>,
     generation: u64,
+    /// How `header` was obtained, for messages (never the secret).
+    how: Option<String>,
 }
 
 type AuthSlot = Arc<tokio::sync::Mutex<AuthState>>;
@@ -113,7 +120,9 @@ pub(super) struct Session {
     /// How long a credential helper may run.
     timeout: Duration,
     credentials: Mutex<HashMap<String, Result<Option<Credential>, ResolveError>>>,
-    slots: Mutex<HashMap<(String, String), AuthSlot>>,
+    /// Keyed by endpoint, repository and the actions asked for (`pull`,
+    /// `pull,push`): a push token is asked for separately.
+    slots: Mutex<HashMap<(String, String, &'static str), AuthSlot>>,
 }
 
 impl Session {
@@ -164,10 +173,10 @@ impl Session {
         found
     }
 
-    fn auth_slot(&self, url: &Url, repository: &str) -> AuthSlot {
+    fn auth_slot(&self, url: &Url, repository: &str, actions: &'static str) -> AuthSlot {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots
-            .entry((origin(url), repository.to_string()))
+            .entry((origin(url), repository.to_string(), actions))
             .or_default()
             .clone()
     }
@@ -181,7 +190,35 @@ impl Session {
         url: &Url,
         accept: Option<&str>,
     ) -> Result<Response, ResolveError> {
-        let slot = self.auth_slot(url, repository);
+        self.request_as(repository, PULL, method, url, accept, None)
+            .await
+    }
+
+    /// How the `Authorization` header for (`url`'s endpoint, `repository`,
+    /// `actions`) was obtained: `anonymous` when none was needed.
+    pub(super) async fn auth_used(
+        &self,
+        url: &Url,
+        repository: &str,
+        actions: &'static str,
+    ) -> String {
+        let slot = self.auth_slot(url, repository, actions);
+        let state = slot.lock().await;
+        state.how.clone().unwrap_or_else(|| "anonymous".into())
+    }
+
+    /// [`Session::request`] for the token `actions` (`pull` or `pull,push`),
+    /// with an optional body and its content type.
+    pub(super) async fn request_as(
+        &self,
+        repository: &str,
+        actions: &'static str,
+        method: Method,
+        url: &Url,
+        accept: Option<&str>,
+        body: Option<(&str, &[u8])>,
+    ) -> Result<Response, ResolveError> {
+        let slot = self.auth_slot(url, repository, actions);
         let (mut header, mut generation) = {
             let state = slot.lock().await;
             (state.header.clone(), state.generation)
@@ -193,7 +230,7 @@ impl Session {
         for _ in 0..4 {
             let response = self
                 .http
-                .send(method.clone(), url, header.as_deref(), accept)
+                .send_body(method.clone(), url, header.as_deref(), accept, body)
                 .await?;
             let status = response.status();
             if status != StatusCode::UNAUTHORIZED && !(refreshed && status == StatusCode::FORBIDDEN)
@@ -210,7 +247,11 @@ impl Session {
                 .and_then(parse_challenge);
             let mut state = slot.lock().await;
             if state.generation == generation {
-                state.header = self.authenticate(repository, url, challenge).await?;
+                let (answer, how) = self
+                    .authenticate(repository, actions, url, challenge)
+                    .await?;
+                state.header = answer;
+                state.how = Some(how);
                 state.generation += 1;
                 refreshed = true;
             }
@@ -232,13 +273,15 @@ impl Session {
         })
     }
 
-    /// Answers a challenge: the `Authorization` header to send, if any.
+    /// Answers a challenge: the `Authorization` header to send, if any,
+    /// and how it was obtained (for messages).
     async fn authenticate(
         &self,
         repository: &str,
+        actions: &'static str,
         url: &Url,
         challenge: Option<Challenge>,
-    ) -> Result<Option<String>, ResolveError> {
+    ) -> Result<(Option<String>, String), ResolveError> {
         // A broken credential helper (say, a Docker Desktop `credsStore` on a
         // machine without it) must not break public images: try anonymously
         // and report the helper only if anonymous access is refused.
@@ -246,15 +289,34 @@ impl Session {
             Ok(credential) => (credential, None),
             Err(error) => (None, Some(error)),
         };
+        let user = credential.as_ref().map_or_else(
+            || "anonymously".to_string(),
+            |c| format!("as user {}", c.username),
+        );
         match challenge {
             Some(Challenge::Basic) => match (credential, helper_error) {
-                (Some(credential), _) => Ok(Some(credential.basic())),
+                (Some(credential), _) => {
+                    Ok((Some(credential.basic()), format!("Basic auth {user}")))
+                }
                 (None, Some(error)) => Err(error),
-                (None, None) => Ok(None),
+                (None, None) => Ok((None, "Basic auth, no credentials".into())),
             },
             Some(Challenge::Bearer { realm, service }) => {
-                self.bearer(repository, url, &realm, service, credential, helper_error)
-                    .await
+                let how = format!(
+                    "a Bearer token from {realm} {user}, scope repository:{repository}:{actions}"
+                );
+                let header = self
+                    .bearer(
+                        repository,
+                        actions,
+                        url,
+                        &realm,
+                        service,
+                        credential,
+                        helper_error,
+                    )
+                    .await?;
+                Ok((header, how))
             }
             None => Err(ResolveError::Unauthorized {
                 url: redact_url(url),
@@ -265,9 +327,11 @@ impl Session {
 
     /// Answers a Bearer challenge: a token from the realm, asked for with
     /// the credential (an identity token is exchanged with a POST).
+    #[allow(clippy::too_many_arguments)]
     async fn bearer(
         &self,
         repository: &str,
+        actions: &str,
         url: &Url,
         realm: &str,
         service: Option<String>,
@@ -283,7 +347,7 @@ impl Session {
             if let Some(service) = &service {
                 query.append_pair("service", service);
             }
-            query.append_pair("scope", &format!("repository:{repository}:pull"));
+            query.append_pair("scope", &format!("repository:{repository}:{actions}"));
         }
         let response = match credential
             .as_ref()
@@ -296,7 +360,7 @@ impl Session {
                 form.append_pair("grant_type", "refresh_token")
                     .append_pair("refresh_token", refresh_token)
                     .append_pair("client_id", "digestpin")
-                    .append_pair("scope", &format!("repository:{repository}:pull"));
+                    .append_pair("scope", &format!("repository:{repository}:{actions}"));
                 if let Some(service) = &service {
                     form.append_pair("service", service);
                 }

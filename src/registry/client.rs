@@ -239,6 +239,52 @@ impl Resolver {
         )
     }
 
+    /// Puts the manifest or index `key` names under each of `tags` in its
+    /// repository (`dry_run`: reads only); each tag with its old digest.
+    pub fn retag(
+        &self,
+        key: &DigestKey,
+        tags: &[String],
+        dry_run: bool,
+    ) -> Result<Vec<super::TagMove>, super::RetagError> {
+        self.runtime
+            .block_on(self.registry.retag(key, tags, dry_run))
+    }
+
+    /// The provenance (OCI annotations, else config labels) of each pinned
+    /// digest, each once, concurrently.
+    pub fn provenance_all(
+        &self,
+        keys: &[DigestKey],
+    ) -> BTreeMap<DigestKey, Result<super::Provenance, ResolveError>> {
+        self.batch(keys, None, |registry, key| async move {
+            registry.provenance(&key).await
+        })
+    }
+
+    /// The tags of `key`'s repository other than `except` that name the
+    /// same digest as `key` (`digest` if given, else `key`'s tag resolved)
+    /// and that `keep` keeps; with the digest compared.
+    pub fn same_tags(
+        &self,
+        key: &ResolveKey,
+        digest: Option<&str>,
+        except: Option<&str>,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<(String, super::SameTags), ResolveError> {
+        self.runtime.block_on(async {
+            let digest = match digest {
+                Some(digest) => digest.to_string(),
+                None => self.registry.resolve(key).await?.digest,
+            };
+            let same = self
+                .registry
+                .same_tags(&key.registry, &key.repository, &digest, except, keep)
+                .await?;
+            Ok((digest, same))
+        })
+    }
+
     /// Whether each digest still exists in its repository.
     pub fn exist_all(&self, keys: &[DigestKey]) -> BTreeMap<DigestKey, Result<bool, ResolveError>> {
         self.cached_batch(

@@ -163,7 +163,7 @@ impl Http {
         url: &Url,
         auth: Option<&str>,
         accept: Option<&str>,
-        form: Option<&str>,
+        body: Option<(&str, &[u8])>,
     ) -> Result<reqwest::Result<Response>, ResolveError> {
         let _permit = limit
             .acquire()
@@ -176,10 +176,10 @@ impl Http {
         if let Some(auth) = auth {
             request = request.header(AUTHORIZATION, auth);
         }
-        if let Some(form) = form {
+        if let Some((content_type, bytes)) = body {
             request = request
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(form.to_string());
+                .header(CONTENT_TYPE, content_type)
+                .body(bytes.to_vec());
         }
         Ok(request.send().await)
     }
@@ -192,6 +192,19 @@ impl Http {
         auth: Option<&str>,
         accept: Option<&str>,
         form: Option<&str>,
+    ) -> Result<Response, ResolveError> {
+        let body = form.map(|f| ("application/x-www-form-urlencoded", f.as_bytes()));
+        self.send_body(method, url, auth, accept, body).await
+    }
+
+    /// [`Http::send`] with an optional body of the given content type.
+    pub(super) async fn send_body(
+        &self,
+        method: Method,
+        url: &Url,
+        auth: Option<&str>,
+        accept: Option<&str>,
+        body: Option<(&str, &[u8])>,
     ) -> Result<Response, ResolveError> {
         if self.loopback_only && !is_loopback(url) {
             return Err(ResolveError::NonLoopback {
@@ -212,7 +225,7 @@ impl Http {
                 return Err(error);
             }
             let result = self
-                .send_once(&limit, method.clone(), url, auth, accept, form)
+                .send_once(&limit, method.clone(), url, auth, accept, body)
                 .await?;
             let retry = attempt < self.retries;
             attempt += 1;

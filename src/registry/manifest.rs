@@ -28,7 +28,7 @@ pub const MEDIA_OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json
 pub const MEDIA_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 pub const MEDIA_DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 
-const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+pub(super) const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
 /// The largest manifest or index read: the limit registries apply.
 const MANIFEST_MAX: usize = 4 << 20;
 
@@ -46,42 +46,45 @@ struct RegistryErrorBody {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Manifest {
+pub(super) struct Manifest {
     #[serde(default)]
-    schema_version: Option<u32>,
+    pub(super) schema_version: Option<u32>,
     #[serde(default)]
-    media_type: Option<String>,
+    pub(super) media_type: Option<String>,
     #[serde(default)]
-    layers: Option<Vec<serde_json::Value>>,
+    pub(super) layers: Option<Vec<serde_json::Value>>,
     #[serde(default)]
-    manifests: Option<Vec<IndexEntry>>,
+    pub(super) manifests: Option<Vec<IndexEntry>>,
     #[serde(default)]
-    config: Option<Descriptor>,
+    pub(super) config: Option<Descriptor>,
+    /// OCI annotations (provenance reads them).
+    #[serde(default)]
+    pub(super) annotations: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct IndexEntry {
+pub(super) struct IndexEntry {
     #[serde(default)]
-    media_type: Option<String>,
-    digest: String,
+    pub(super) media_type: Option<String>,
+    pub(super) digest: String,
     #[serde(default)]
-    platform: Option<EntryPlatform>,
+    pub(super) platform: Option<EntryPlatform>,
 }
 
 #[derive(Deserialize)]
-struct Descriptor {
-    digest: String,
+pub(super) struct Descriptor {
+    pub(super) digest: String,
 }
 
 #[derive(Deserialize)]
-struct EntryPlatform {
+pub(super) struct EntryPlatform {
     #[serde(default)]
-    os: String,
+    pub(super) os: String,
     #[serde(default)]
-    architecture: String,
+    pub(super) architecture: String,
     #[serde(default)]
-    variant: Option<String>,
+    pub(super) variant: Option<String>,
 }
 
 fn sha256_digest(bytes: &[u8]) -> String {
@@ -105,7 +108,7 @@ fn digest_with(algorithm: &str, bytes: &[u8]) -> String {
 }
 
 /// The digest of `bytes` in the algorithm `digest` names.
-fn digest_like(digest: &str, bytes: &[u8]) -> String {
+pub(super) fn digest_like(digest: &str, bytes: &[u8]) -> String {
     digest_with(digest.split_once(':').map_or("sha256", |(a, _)| a), bytes)
 }
 
@@ -247,7 +250,7 @@ impl Registry {
     /// GETs a manifest or index: its bytes, digest, media type and parsed
     /// form, after checking that it is one (see [`check_manifest`]).
     #[allow(clippy::type_complexity)]
-    async fn get_manifest(
+    pub(super) async fn get_manifest(
         &self,
         repository: &str,
         url: &Url,

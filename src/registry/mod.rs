@@ -7,7 +7,9 @@
 //! result: one failure never stops the others.
 //!
 //! The submodules, each using only those after it: [`client`] holds the
-//! [`Resolver`] and its batches; [`manifest`] the media types, manifest
+//! [`Resolver`] and its batches; `retag` puts a manifest under other tags,
+//! `provenance` reads OCI metadata, `tags` lists the tags naming a digest;
+//! [`manifest`] the media types, manifest
 //! checks, platform choice and lookups of digests; [`auth`] challenges,
 //! tokens and credentials; [`http`] endpoints, mirrors, the loopback rule,
 //! retries and body limits; [`credentials`] reads Docker's configuration,
@@ -21,6 +23,9 @@ mod credentials;
 mod http;
 mod manifest;
 mod platform;
+mod provenance;
+mod retag;
+mod tags;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -31,6 +36,9 @@ pub use client::{Progress, Resolver};
 pub use credentials::{Credential, DockerConfig};
 pub use manifest::{MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST};
 pub use platform::{Platform, PlatformError};
+pub use provenance::Provenance;
+pub use retag::{RetagError, TagMove};
+pub use tags::SameTags;
 
 /// `HOST=URL`: resolve references of registry HOST at URL; HOST `*` maps every
 /// registry that has no mapping of its own.

@@ -229,6 +229,72 @@ pub fn printable(text: &str) -> String {
     out
 }
 
+/// `retag`: the rule and line of one tag.
+pub fn retag_line(
+    name: &str,
+    digest: &str,
+    step: &digestpin::registry::TagMove,
+    dry_run: bool,
+) -> (&'static str, String) {
+    let tagged = format!("{name}:{}", step.tag);
+    if !step.moves(digest) {
+        return ("tag-unchanged", format!("{tagged} already names {digest}"));
+    }
+    let from = step
+        .old
+        .as_deref()
+        .map_or_else(|| "(new tag)".to_string(), |old| format!("from {old}"));
+    if dry_run {
+        (
+            "would-retag",
+            format!("would move {tagged} {from} to {digest}"),
+        )
+    } else {
+        ("retagged", format!("moved {tagged} {from} to {digest}"))
+    }
+}
+
+/// `retag`: the count of tags moved, and the command that undoes each move.
+pub fn retag_summary(
+    name: &str,
+    digest: &str,
+    moves: &[digestpin::registry::TagMove],
+    dry_run: bool,
+) -> Vec<String> {
+    let moving: Vec<_> = moves.iter().filter(|m| m.moves(digest)).collect();
+    let verb = if dry_run { "would move" } else { "moved" };
+    let mut out = vec![format!(
+        "{verb} {} of {}",
+        count(moving.len(), "tag", "tags"),
+        moves.len()
+    )];
+    for m in moving {
+        if let Some(old) = &m.old {
+            out.push(format!("undo: digestpin retag {name}@{old} {}", m.tag));
+        }
+    }
+    out
+}
+
+/// `verify --provenance`: ` [revision …, source …, version …, created …]`
+/// with the keys known, or ` [no provenance]`.
+pub fn provenance_note(found: &digestpin::registry::Provenance) -> String {
+    let parts: Vec<String> = [
+        ("revision", &found.revision),
+        ("source", &found.source),
+        ("version", &found.version),
+        ("created", &found.created),
+    ]
+    .iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+    .collect();
+    if parts.is_empty() {
+        " [no provenance]".to_string()
+    } else {
+        format!(" [{}]", parts.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

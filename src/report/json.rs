@@ -43,6 +43,8 @@ pub enum Summary {
     Verify { pins: usize, findings: usize },
     /// `resolve`.
     Resolve { references: usize, failed: usize },
+    /// `retag`: the tags named, and those that moved (or would).
+    Retag { tags: usize, moved: usize },
 }
 
 /// The document as pretty-printed JSON, with a final newline.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use digestpin::jobs::list::Entry;
+use digestpin::registry::Provenance;
 
 /// One row per (image, tag, digest or `not pinned`), with its places.
 pub type Rows = BTreeMap<(String, String, String), Vec<String>>;
@@ -43,6 +44,54 @@ pub fn table(rows: &Rows) -> String {
     out
 }
 
+/// [`table`] with the version, revision and creation date of each digest
+/// (`of(name, digest)`), the digest linked to its source commit where the
+/// source is a GitHub or GitLab repository.
+pub fn table_with_provenance(rows: &Rows, of: &dyn Fn(&str, &str) -> Option<Provenance>) -> String {
+    let mut out = String::from(
+        "| Image | Tag | Digest | Version | Revision | Created | Used in |\n\
+         | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for ((name, tag, digest), places) in rows {
+        let found = if digest.starts_with("sha") {
+            of(name, digest).unwrap_or_default()
+        } else {
+            Provenance::default()
+        };
+        let digest = match (digest.starts_with("sha"), found.commit_url()) {
+            (true, Some(url)) => format!("[`{digest}`]({url})"),
+            (true, None) => format!("`{digest}`"),
+            (false, _) => digest.clone(),
+        };
+        let cell = |v: &Option<String>| v.as_deref().map(cell_text).unwrap_or_default();
+        out.push_str(&format!(
+            "| `{name}` | {tag} | {digest} | {} | {} | {} | {} |\n",
+            cell(&found.version),
+            cell(&found.revision),
+            cell(&found.created),
+            places.join(", ")
+        ));
+    }
+    out
+}
+
+/// A value from an image's metadata as table text: markdown's table,
+/// link, HTML and code characters escaped, line breaks made spaces.
+fn cell_text(value: &str) -> String {
+    let mut out = String::new();
+    for c in value.chars() {
+        match c {
+            '\\' | '|' | '[' | ']' | '<' | '>' | '`' | '*' | '_' | '(' | ')' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +112,29 @@ mod tests {
             "| Image | Tag | Digest | Used in |\n| --- | --- | --- | --- |\n\
              | `nginx` | 1.25 | `sha256:ab` | a.yaml:3, b.yaml:7 |\n\
              | `redis` |  | not pinned | c.yaml:1 |\n"
+        );
+    }
+
+    #[test]
+    fn provenance_cells_are_escaped_and_digests_linked() {
+        let mut rows = Rows::new();
+        rows.insert(
+            ("app".into(), "1".into(), "sha256:ab".into()),
+            vec!["a.yaml:3".into()],
+        );
+        let of = |_: &str, _: &str| {
+            Some(Provenance {
+                revision: Some("abc123".into()),
+                source: Some("https://github.com/acme/app".into()),
+                version: Some("1.0|[x](y)".into()),
+                created: None,
+            })
+        };
+        assert_eq!(
+            table_with_provenance(&rows, &of),
+            "| Image | Tag | Digest | Version | Revision | Created | Used in |\n\
+             | --- | --- | --- | --- | --- | --- | --- |\n\
+             | `app` | 1 | [`sha256:ab`](https://github.com/acme/app/commit/abc123) | 1.0\\|\\[x\\]\\(y\\) | abc123 |  | a.yaml:3 |\n"
         );
     }
 }

@@ -24,9 +24,11 @@ use std::path::{Path, PathBuf};
 use digestpin::edit::FileChange;
 use digestpin::jobs::check::Violation;
 use digestpin::jobs::list::Entry;
+use digestpin::jobs::provenance;
 use digestpin::jobs::verify::{Problem as VerifyProblem, Verified};
 use digestpin::jobs::{Location, Message, Summary};
 use digestpin::registry::CacheUse;
+use digestpin::registry::{Provenance, TagMove};
 use digestpin::walk::WalkError;
 
 use digestpin::config::Config;
@@ -86,6 +88,12 @@ pub struct Record {
     /// `resolve`: `cache` when the answer came from the on-disk cache.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<&'static str>,
+    /// `--provenance`: the OCI metadata of the pinned digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+    /// `resolve --tags`: the other tags naming the digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
     /// Printed on standard output (results) rather than standard error.
     #[serde(skip)]
     stdout: bool,
@@ -111,6 +119,8 @@ impl Record {
             state: None,
             platform: None,
             source: None,
+            provenance: None,
+            tags: None,
             stdout: false,
             path_normalised: false,
         }
@@ -123,6 +133,10 @@ impl Record {
         }
     }
 }
+
+/// `resolve --tags`: a reference's digest and the other tags naming it, or
+/// why there are none.
+pub type TagsResult = Result<(String, Vec<String>), String>;
 
 /// Collects and prints records.
 pub struct Report {
@@ -140,6 +154,8 @@ pub struct Report {
     diff: Option<String>,
     /// Failed references by kind of failure, with where they are.
     failures: std::collections::BTreeMap<&'static str, Vec<String>>,
+    /// `--provenance`: what was found for each pinned digest.
+    provenance: Option<provenance::Found>,
 }
 
 impl Report {
@@ -163,6 +179,7 @@ impl Report {
             changed: Vec::new(),
             diff: None,
             failures: std::collections::BTreeMap::new(),
+            provenance: None,
         }
     }
 
@@ -276,11 +293,22 @@ impl Report {
                         _ => None,
                     },
                     stdout: true,
+                    provenance: self.provenance_of(Some(&f.key)),
                     ..Record::new(
                         Some(&f.at),
                         level,
                         rule,
-                        format!("{}: {}", f.reference, f.problem),
+                        format!(
+                            "{}: {}{}",
+                            f.reference,
+                            f.problem,
+                            self.provenance
+                                .as_ref()
+                                .map(|_| human::provenance_note(
+                                    &self.provenance_of(Some(&f.key)).unwrap_or_default()
+                                ))
+                                .unwrap_or_default()
+                        ),
                     )
                 }
             })
@@ -306,17 +334,19 @@ impl Report {
                 kind: Some(e.kind.to_string()),
                 state: Some(e.state.to_string()),
                 stdout: true,
+                provenance: self.provenance_of(provenance::entry_key(e).as_ref()),
                 ..Record::new(
                     Some(&e.at),
                     Level::Note,
                     "reference",
                     format!(
-                        "{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}{}",
                         e.kind,
                         e.state,
                         human::printable(e.name.as_deref().unwrap_or(&e.value)),
                         human::printable(e.tag.as_deref().unwrap_or("-")),
                         human::printable(e.digest.as_deref().unwrap_or("-")),
+                        self.provenance_columns(provenance::entry_key(e).as_ref()),
                     ),
                 )
             })
@@ -339,7 +369,75 @@ impl Report {
     /// `list --format markdown`: image, tag, digest and where each is used.
     pub fn list_markdown(&mut self, entries: &[Entry]) {
         let rows = markdown::rows(entries, |path| self.relative(path));
-        print_stdout(&markdown::table(&rows));
+        if self.provenance.is_some() {
+            let of = |name: &str, digest: &str| {
+                self.provenance_of(provenance::key(name, digest).as_ref())
+            };
+            print_stdout(&markdown::table_with_provenance(&rows, &of));
+        } else {
+            print_stdout(&markdown::table(&rows));
+        }
+    }
+
+    /// `--provenance`: what was found for each pinned digest, shown by
+    /// `list` and `verify` from now on.
+    pub fn set_provenance(&mut self, found: provenance::Found) {
+        self.provenance = Some(found);
+    }
+
+    /// The provenance found for `key`: `None` without `--provenance`, for
+    /// an unpinned reference and when it could not be read.
+    fn provenance_of(&self, key: Option<&digestpin::registry::DigestKey>) -> Option<Provenance> {
+        match self.provenance.as_ref()?.get(key?)? {
+            Ok(found) => Some(found.clone()),
+            Err(_) => None,
+        }
+    }
+
+    /// `list --provenance`: the tab-separated revision, source, version and
+    /// created columns (`-` when unknown); nothing without `--provenance`.
+    fn provenance_columns(&self, key: Option<&digestpin::registry::DigestKey>) -> String {
+        if self.provenance.is_none() {
+            return String::new();
+        }
+        let found = self.provenance_of(key).unwrap_or_default();
+        [
+            &found.revision,
+            &found.source,
+            &found.version,
+            &found.created,
+        ]
+        .iter()
+        .map(|v| format!("\t{}", human::printable(v.as_deref().unwrap_or("-"))))
+        .collect()
+    }
+
+    /// `--provenance`: an error record for each digest whose metadata could
+    /// not be read; whether there was one.
+    pub fn provenance_failures(&mut self) -> bool {
+        let Some(found) = &self.provenance else {
+            return false;
+        };
+        let batch: Vec<Record> = found
+            .iter()
+            .filter_map(|(key, result)| result.as_ref().err().map(|e| (key, e)))
+            .map(|(key, err)| {
+                let image = format!("{}/{}@{}", key.registry, key.repository, key.digest);
+                Record {
+                    reference: Some(image.clone()),
+                    digest: Some(key.digest.clone()),
+                    ..Record::new(
+                        None,
+                        Level::Error,
+                        "provenance-failed",
+                        format!("{image}: cannot read its provenance: {err}"),
+                    )
+                }
+            })
+            .collect();
+        let failed = !batch.is_empty();
+        self.emit(batch);
+        failed
     }
 
     /// Prints the unified diff of every change to standard output (human and
@@ -601,6 +699,123 @@ impl Report {
     pub fn cache_cleaned(&self, dir: &Path, removed: usize) {
         let entries = human::count(removed, "cached answer", "cached answers");
         self.note(&format!("removed {entries} from {}", dir.display()));
+    }
+
+    /// `resolve --tags`: each reference with its digest and the other tags
+    /// naming it, or why it has none.
+    pub fn resolved_tags(&mut self, results: &[(String, TagsResult)]) {
+        let batch: Vec<Record> = results
+            .iter()
+            .map(|(text, result)| match result {
+                Ok((digest, tags)) => Record {
+                    reference: Some(text.clone()),
+                    digest: Some(digest.clone()),
+                    tags: Some(tags.clone()),
+                    stdout: true,
+                    ..Record::new(
+                        None,
+                        Level::Note,
+                        "resolved",
+                        format!(
+                            "{text} {digest}: {}",
+                            if tags.is_empty() {
+                                "no other tag".to_string()
+                            } else {
+                                tags.join(", ")
+                            }
+                        ),
+                    )
+                },
+                Err(err) => Record {
+                    reference: Some(text.clone()),
+                    ..Record::new(
+                        None,
+                        Level::Error,
+                        "resolve-failed",
+                        format!("{text}: {err}"),
+                    )
+                },
+            })
+            .collect();
+        if self.format == Format::Human {
+            for r in &batch {
+                if r.stdout {
+                    print_stdout(&format!("{}\n", human::printable(&r.message)));
+                } else {
+                    self.note(&format!("error: {}", r.message));
+                }
+            }
+            self.records.extend(batch);
+        } else {
+            self.emit(batch);
+        }
+        self.summary = Some(json::Summary::Resolve {
+            references: results.len(),
+            failed: results.iter().filter(|(_, r)| r.is_err()).count(),
+        });
+    }
+
+    /// `retag`: each tag with the digest it named before and the one it
+    /// names now (or would, `dry_run`), or why nothing moved.
+    pub fn retagged(
+        &mut self,
+        name: &str,
+        digest: &str,
+        tags: &[String],
+        result: &Result<Vec<TagMove>, String>,
+        dry_run: bool,
+    ) {
+        let moves = match result {
+            Ok(moves) => moves,
+            Err(err) => {
+                let record = Record {
+                    reference: Some(format!("{name}@{digest}")),
+                    digest: Some(digest.to_string()),
+                    ..Record::new(
+                        None,
+                        Level::Error,
+                        "retag-failed",
+                        format!("{name}@{digest}: {err}"),
+                    )
+                };
+                if self.format == Format::Human {
+                    self.note(&format!("error: {}", record.message));
+                }
+                self.records.push(record);
+                self.summary = Some(json::Summary::Retag {
+                    tags: tags.len(),
+                    moved: 0,
+                });
+                return;
+            }
+        };
+        let batch: Vec<Record> = moves
+            .iter()
+            .map(|m| {
+                let (rule, message) = human::retag_line(name, digest, m, dry_run);
+                Record {
+                    reference: Some(format!("{name}:{}", m.tag)),
+                    tag: Some(m.tag.clone()),
+                    digest: m.old.clone(),
+                    to: Some(digest.to_string()),
+                    stdout: true,
+                    ..Record::new(None, Level::Note, rule, message)
+                }
+            })
+            .collect();
+        if self.format == Format::Human {
+            for r in &batch {
+                print_stdout(&format!("{}\n", human::printable(&r.message)));
+            }
+            for line in human::retag_summary(name, digest, moves, dry_run) {
+                self.note(&line);
+            }
+        }
+        self.records.extend(batch);
+        self.summary = Some(json::Summary::Retag {
+            tags: moves.len(),
+            moved: moves.iter().filter(|m| m.moves(digest)).count(),
+        });
     }
 }
 

@@ -27,6 +27,11 @@ const RULES: &[(&str, &str)] = &[
     ("rewritten", "Image reference rewritten"),
     ("reference", "Image reference"),
     ("resolved", "Image reference resolved"),
+    ("retagged", "Tag moved to the digest"),
+    ("would-retag", "Tag would move to the digest"),
+    ("tag-unchanged", "Tag already names the digest"),
+    ("retag-failed", "Tags could not be moved"),
+    ("provenance-failed", "Provenance could not be read"),
 ];
 
 fn sarif_level(level: Level) -> &'static str {
@@ -67,6 +72,12 @@ pub fn sarif(records: &[Record]) -> serde_json::Value {
                     physical["region"] = serde_json::Value::Object(region);
                 }
                 result["locations"] = serde_json::json!([{"physicalLocation": physical}]);
+            }
+            if let Some(provenance) = &r.provenance {
+                result["properties"] = serde_json::json!({ "provenance": provenance });
+            }
+            if let Some(tags) = &r.tags {
+                result["properties"] = serde_json::json!({ "tags": tags });
             }
             result
         })

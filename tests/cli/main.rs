@@ -9,6 +9,7 @@
 mod support;
 
 mod action;
+mod action_update;
 mod cache;
 mod commit;
 mod credentials;
@@ -23,4 +24,7 @@ mod helm;
 mod lifecycle;
 mod output;
 mod pin_fixtures;
+mod provenance;
 mod resolve;
+mod retag;
+mod tags;

@@ -53,32 +53,63 @@ pub fn tar_with_file(name: &str, content: &[u8]) -> Vec<u8> {
 
 /// Writes a single-platform image manifest into the layout and returns it.
 pub fn write_image(dir: &Path, salt: &str, os: &str, arch: &str) -> Blob {
+    write_image_with(dir, salt, os, arch, &Metadata::default())
+}
+
+/// OCI metadata to write into an image: labels of its config and
+/// annotations of its manifest (or index).
+#[derive(Clone, Default)]
+pub struct Metadata {
+    pub labels: Vec<(String, String)>,
+    pub annotations: Vec<(String, String)>,
+}
+
+fn map(pairs: &[(String, String)]) -> serde_json::Map<String, serde_json::Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect()
+}
+
+/// [`write_image`] with config labels and manifest annotations.
+pub fn write_image_with(dir: &Path, salt: &str, os: &str, arch: &str, meta: &Metadata) -> Blob {
     let layer = write_blob(
         dir,
         &tar_with_file("hello", format!("{salt} {os}/{arch}\n").as_bytes()),
     );
+    let mut labels = map(&meta.labels);
+    labels.insert("digestpin.test.salt".into(), salt.into());
     let config = serde_json::json!({
         "architecture": arch,
         "os": os,
-        "config": {"Labels": {"digestpin.test.salt": salt}},
+        "config": {"Labels": labels},
         "rootfs": {"type": "layers", "diff_ids": [layer.digest]},
     });
     let config = write_blob(dir, config.to_string().as_bytes());
-    let manifest = serde_json::json!({
+    let mut manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config.digest, "size": config.size},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer.digest, "size": layer.size}],
     });
+    if !meta.annotations.is_empty() {
+        manifest["annotations"] = serde_json::Value::Object(map(&meta.annotations));
+    }
     write_blob(dir, manifest.to_string().as_bytes())
 }
 
 /// Writes a linux/amd64 + linux/arm64 index into the layout and returns it.
 pub fn write_index(dir: &Path, salt: &str) -> Blob {
+    write_index_with(dir, salt, &Metadata::default(), &Metadata::default())
+}
+
+/// [`write_index`] with annotations on the index (`index.annotations`) and
+/// labels and annotations on each platform's image (`images`).
+pub fn write_index_with(dir: &Path, salt: &str, index: &Metadata, images: &Metadata) -> Blob {
     let entries: Vec<serde_json::Value> = ["amd64", "arm64"]
         .iter()
         .map(|arch| {
-            let m = write_image(dir, salt, "linux", arch);
+            let m = write_image_with(dir, salt, "linux", arch, images);
             serde_json::json!({
                 "mediaType": "application/vnd.oci.image.manifest.v1+json",
                 "digest": m.digest, "size": m.size,
@@ -86,11 +117,15 @@ pub fn write_index(dir: &Path, salt: &str) -> Blob {
             })
         })
         .collect();
-    let index = serde_json::json!({
+    let mut index_json = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.index.v1+json",
         "manifests": entries,
     });
+    if !index.annotations.is_empty() {
+        index_json["annotations"] = serde_json::Value::Object(map(&index.annotations));
+    }
+    let index = index_json;
     write_blob(dir, index.to_string().as_bytes())
 }
 

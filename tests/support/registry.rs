@@ -169,6 +169,21 @@ wait $r 2>/dev/null"#;
         }
     }
 
+    /// Restarts the registry in read-only maintenance mode (every push is
+    /// refused with 405), on the same storage and port: with htpasswd
+    /// auth, its user has pull rights only.
+    pub fn make_read_only(&self) {
+        self.stop();
+        let config = std::fs::read_to_string(self.path("config.yml")).unwrap();
+        let config = config.replacen(
+            "storage:\n",
+            "storage:\n  maintenance:\n    readonly:\n      enabled: true\n",
+            1,
+        );
+        std::fs::write(self.path("config.yml"), config).unwrap();
+        self.restart();
+    }
+
     /// Stops the registry; its storage stays for [`Registry::restart`].
     pub fn stop(&self) {
         if let Ok(pid) = std::fs::read_to_string(self.path("registry.pid")) {
@@ -227,6 +242,36 @@ wait $r 2>/dev/null"#;
         let index = image::write_index(layout.path(), salt);
         image::finish_layout(layout.path(), &[("img".into(), index, true)]);
         self.skopeo_copy(layout.path(), "img", repository, tag, true);
+    }
+
+    /// Pushes a linux/amd64 + linux/arm64 index with OCI metadata on the
+    /// index and on each platform's image to `repository:tag`.
+    pub fn seed_index_with(
+        &self,
+        repository: &str,
+        tag: &str,
+        salt: &str,
+        index: &image::Metadata,
+        images: &image::Metadata,
+    ) {
+        let layout = tempfile::tempdir().unwrap();
+        let blob = image::write_index_with(layout.path(), salt, index, images);
+        image::finish_layout(layout.path(), &[("img".into(), blob, true)]);
+        self.skopeo_copy(layout.path(), "img", repository, tag, true);
+    }
+
+    /// Pushes a single-platform image with OCI metadata to `repository:tag`.
+    pub fn seed_single_with(
+        &self,
+        repository: &str,
+        tag: &str,
+        salt: &str,
+        meta: &image::Metadata,
+    ) {
+        let layout = tempfile::tempdir().unwrap();
+        let manifest = image::write_image_with(layout.path(), salt, "linux", "amd64", meta);
+        image::finish_layout(layout.path(), &[("img".into(), manifest, false)]);
+        self.skopeo_copy(layout.path(), "img", repository, tag, false);
     }
 
     /// Pushes a single-platform image to `repository:tag`.

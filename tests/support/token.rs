@@ -19,6 +19,10 @@ pub const ISSUER: &str = "digestpin-test-issuer";
 /// The refresh token (`identitytoken` in Docker's config) the server accepts
 /// in an OAuth2 `grant_type=refresh_token` POST.
 pub const IDENTITY_TOKEN: &str = "digestpin-test-refresh-token";
+/// A user the server knows whose tokens only ever grant `pull`: a user
+/// without push rights.
+pub const READER: &str = "digestpin-reader";
+pub const READER_PASSWORD: &str = "read-only-pass";
 
 pub struct TokenServer {
     pub port: u16,
@@ -141,8 +145,16 @@ fn serve(stream: TcpStream, signer: &Signer, counter: &Mutex<HashMap<String, usi
             .and_then(|a| a.strip_prefix("Basic "))
             .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
             .map(|raw| String::from_utf8_lossy(&raw).to_string())
-            .map(|pair| pair == format!("{}:{}", signer.user, signer.password))
+            .map(|pair| {
+                pair == format!("{}:{}", signer.user, signer.password)
+                    || pair == format!("{READER}:{READER_PASSWORD}")
+            })
     });
+    let read_only = authorization
+        .as_deref()
+        .and_then(|a| a.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .is_some_and(|raw| raw.starts_with(format!("{READER}:").as_bytes()));
     let mut access = Vec::new();
     for scope in &scopes {
         let parts: Vec<&str> = scope.splitn(3, ':').collect();
@@ -153,6 +165,7 @@ fn serve(stream: TcpStream, signer: &Signer, counter: &Mutex<HashMap<String, usi
                 .entry(parts[1].to_string())
                 .or_default() += 1;
             let actions: Vec<&str> = match authenticated {
+                Some(true) if read_only => parts[2].split(',').filter(|a| *a == "pull").collect(),
                 Some(true) => parts[2].split(',').collect(),
                 // Anonymous pull is allowed for repositories under public/.
                 None if parts[1].starts_with("public/") => vec!["pull"],
