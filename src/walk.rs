@@ -269,7 +269,9 @@ fn walk_dir(
     }
 }
 
-fn is_included(includes: &globset::GlobSet, cwd: &Path, path: &Path) -> bool {
+/// Whether an include glob matches `path`, relative to `cwd`, or its file
+/// name.
+pub(crate) fn is_included(includes: &globset::GlobSet, cwd: &Path, path: &Path) -> bool {
     let relative = path.strip_prefix(".").unwrap_or(path);
     let relative = relative.strip_prefix(cwd).unwrap_or(relative);
     includes.is_match(relative)

@@ -125,6 +125,7 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
             digestpin::config::HelmStyle::TagSuffix => digestpin::helm::HelmStyle::TagSuffix,
             digestpin::config::HelmStyle::Auto => digestpin::helm::HelmStyle::Auto,
         },
+        helm_reads_digest: digestpin::helm::ReadsDigest::new(&ctx.settings.helm_reads_digest)?,
     };
     let outcome = jobs::pin::plan(&files, &resolver, &options);
     let commit = Some((&args.commit, "Pin container images by digest"));
@@ -187,7 +188,8 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
         (false, PinStyle::Comment) => jobs::unpin::UnpinStyle::Comment,
     };
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let outcome = jobs::unpin::unpin(&files, style);
+    let reads_digest = digestpin::helm::ReadsDigest::new(&ctx.settings.helm_reads_digest)?;
+    let outcome = jobs::unpin::unpin_with(&files, style, &reads_digest);
     let status = ctx.finish(mode, outcome, messages, walk_failed, None)?;
     done(&mut ctx, status)
 }
