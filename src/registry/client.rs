@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use super::auth::Session;
 use super::credentials::DockerConfig;
@@ -22,10 +24,33 @@ pub struct Resolver {
     runtime: tokio::runtime::Runtime,
     registry: Registry,
     progress: Option<Progress>,
+    trace: Option<Trace>,
 }
 
 /// Called with (done, total) as the keys of a batch resolve.
 pub type Progress = Box<dyn Fn(usize, usize) + Send + Sync>;
+
+/// What a [`Trace`] hears of, for `--verbose`: where each answer came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceEvent {
+    /// One attempt of an HTTP request: the method, the URL (a password in it
+    /// hidden), the status or why there was none (`timeout`, `connection
+    /// failed`, `failed`), and the time to the answer's headers.
+    Request {
+        method: String,
+        url: String,
+        status: Result<u16, &'static str>,
+        elapsed: Duration,
+    },
+    /// A tag resolved to its digest, or the error.
+    Resolved {
+        key: ResolveKey,
+        result: Result<String, String>,
+    },
+}
+
+/// Called with each [`TraceEvent`], from the resolver's thread.
+pub type Trace = Arc<dyn Fn(&TraceEvent) + Send + Sync>;
 
 impl Resolver {
     pub fn new(options: ResolverOptions) -> Result<Resolver, RegistryError> {
@@ -39,6 +64,7 @@ impl Resolver {
         let session = Session::new(http, config, options.timeout);
         Ok(Resolver {
             progress: None,
+            trace: None,
             runtime,
             registry: Registry::new(session, options.verify_digest),
         })
@@ -82,9 +108,29 @@ impl Resolver {
         &self,
         keys: &[ResolveKey],
     ) -> BTreeMap<ResolveKey, Result<Resolved, ResolveError>> {
-        self.batch(keys, self.progress.as_ref(), |registry, key| async move {
-            registry.resolve(&key).await
+        let trace = self.trace.clone();
+        self.batch(keys, self.progress.as_ref(), move |registry, key| {
+            let trace = trace.clone();
+            async move {
+                let result = registry.resolve(&key).await;
+                if let Some(trace) = trace {
+                    trace(&TraceEvent::Resolved {
+                        result: result
+                            .as_ref()
+                            .map(|r| r.digest.clone())
+                            .map_err(ToString::to_string),
+                        key,
+                    });
+                }
+                result
+            }
         })
+    }
+
+    /// Tells `trace` of every request sent and every tag resolved.
+    pub fn set_trace(&mut self, trace: Trace) {
+        self.registry.session.http.set_trace(trace.clone());
+        self.trace = Some(trace);
     }
 
     /// Reports batch progress to `progress` (e.g. a progress bar).

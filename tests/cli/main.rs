@@ -25,3 +25,4 @@ mod output;
 mod pin_fixtures;
 mod resolve;
 mod sniff;
+mod tooling;
