@@ -5,8 +5,8 @@
 //! and the summary on standard error, the diff and `check`/`verify`/`list`
 //! results on standard output) with colour on a terminal unless `NO_COLOR` is
 //! set (`--color always|never` wins); `-q` keeps errors and results only,
-//! `-v` adds each registry request; `json` and `sarif` print one document at the end; `github` prints
-//! workflow annotations. One renderer per format lives beside this file
+//! `-v` adds each registry request; `json` and `sarif` print one document at
+//! the end; `github` prints workflow annotations. One renderer per format lives beside this file
 //! (`human`, `json`, `sarif`, `github`, `markdown`); this module keeps the
 //! model and picks the renderer. The job kind and mode come from
 //! [`digestpin::job`], so the report layer does not import the command layer.
