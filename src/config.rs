@@ -25,6 +25,7 @@
 //!
 //! [helm]
 //! style = "auto"               # or "tag-suffix"
+//! reads-digest = ["charts/web/**"]  # charts whose templates read image.digest
 //!
 //! [[custom-resources]]
 //! api-version = "example.com/v1"   # or a group: "example.com"
@@ -98,11 +99,16 @@ pub struct Config {
 pub struct Helm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub style: Option<HelmStyle>,
+    /// Globs of the values files (and `HelmRelease`/`Application` files)
+    /// whose charts read an image map's `digest` key although the map has
+    /// none: there `pin` adds `digest:` beside `tag` (with `style = "auto"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reads_digest: Option<Vec<String>>,
 }
 
 impl Helm {
     fn is_empty(&self) -> bool {
-        self.style.is_none()
+        self.style.is_none() && self.reads_digest.is_none()
     }
 }
 
@@ -148,6 +154,12 @@ impl Config {
                 message: format!("custom-resources: {e}"),
             })?;
         }
+        if let Some(globs) = &config.helm.reads_digest {
+            crate::helm::ReadsDigest::new(globs).map_err(|e| ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: format!("helm.reads-digest: {e}"),
+            })?;
+        }
         if let (Some(ca), Some(dir)) = (&config.ca_file, path.parent())
             && ca.is_relative()
         {
@@ -177,6 +189,7 @@ impl Config {
             custom_resources: other.custom_resources.or(self.custom_resources),
             helm: Helm {
                 style: other.helm.style.or(self.helm.style),
+                reads_digest: other.helm.reads_digest.or(self.helm.reads_digest),
             },
         }
     }
@@ -235,6 +248,7 @@ impl Config {
             )),
             helm: Helm {
                 style: Some(HelmStyle::Auto),
+                reads_digest: Some(Vec::new()),
             },
         }
     }
@@ -297,6 +311,24 @@ mod tests {
             err,
             format!(
                 "{}: custom-resources: invalid path `a..b`: empty key between dots",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn helm_reads_digest_globs_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, "[helm]\nreads-digest = [\"charts/web/**\"]\n").unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.helm.reads_digest, Some(vec!["charts/web/**".into()]));
+        std::fs::write(&path, "[helm]\nreads-digest = [\"charts/{web\"]\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: helm.reads-digest: error parsing glob 'charts/{{web': unclosed alternate group; missing '}}' (maybe escape '{{' with '[{{]'?)",
                 path.display()
             )
         );

@@ -5,17 +5,18 @@
 //! In block style the field is a new line right after the `newTag` line, at
 //! the column of the `newTag` key, with the file's line ending; in flow style
 //! it is `, digest: …` right after the `newTag` value. The digest is quoted
-//! as `newTag` is. [`pin_edit`] adds the field, [`digest_edit`] rewrites its
+//! as `newTag` is ([`crate::edit::field`], shared with Helm image maps).
+//! [`pin_edit`] adds the field, [`digest_edit`] rewrites its
 //! value (`update`), [`unpin_edit`] removes it where `pin` would have put it.
 //!
 //! Each returns the change for [`crate::edit::check_rewrite`]: `("", digest)`
 //! for an added field, `(digest, "")` for a removed one, `(old, new)` for a
 //! rewritten value.
 
+use crate::detect::Site;
 use crate::detect::kustomize::{self as detect, Entry};
 use crate::detect::yaml::{self, Tree};
-use crate::detect::{ScalarStyle, Site};
-use crate::edit::Edit;
+use crate::edit::{Edit, field};
 
 /// An edit of one entry and the scalar change it makes.
 pub type EntryEdit = (Edit, (String, String));
@@ -33,60 +34,11 @@ fn locate(text: &str, site: &Site) -> Option<(Tree, Entry)> {
     Some((tree, entry))
 }
 
-/// `value` in the quotes of `style` (a digest needs no escaping).
-fn quoted(value: &str, style: Option<ScalarStyle>) -> String {
-    match style {
-        Some(ScalarStyle::SingleQuoted) => format!("'{value}'"),
-        Some(ScalarStyle::DoubleQuoted) => format!("\"{value}\""),
-        _ => value.to_string(),
-    }
-}
-
-/// The line ending of the line holding byte `at` (the file's first one when
-/// that line has none).
-fn line_ending(text: &str, at: usize) -> &'static str {
-    let nl = text[at..]
-        .find('\n')
-        .map(|i| at + i)
-        .or_else(|| text.find('\n'));
-    match nl {
-        Some(nl) if nl > 0 && text.as_bytes()[nl - 1] == b'\r' => "\r\n",
-        _ => "\n",
-    }
-}
-
 /// The edit adding `digest: <digest>` beside the entry's `newTag`.
 pub fn pin_edit(text: &str, site: &Site, digest: &str) -> Option<EntryEdit> {
     let (tree, entry) = locate(text, site)?;
     let (key, value) = entry.new_tag?;
-    let key = tree.scalar(key)?;
-    let value = tree.scalar(value)?;
-    let value_span = value.span.clone()?;
-    let field = format!(
-        "{}: {}",
-        quoted("digest", key.style),
-        quoted(digest, value.style)
-    );
-    let change = (String::new(), digest.to_string());
-    let after_value = value_span.end + usize::from(value.style != Some(ScalarStyle::Plain));
-    if value.in_flow {
-        return Some((Edit::insert(after_value, format!(", {field}")), change));
-    }
-    let key_start = key.span.as_ref().map_or(key.start, |s| s.start)
-        - usize::from(key.style != Some(ScalarStyle::Plain));
-    let line_start = text[..key_start].rfind('\n').map_or(0, |i| i + 1);
-    // The key's column, as blanks (`- newTag:` starts an item: the dash
-    // becomes a blank too).
-    let indent: String = text[line_start..key_start]
-        .chars()
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    let eol = line_ending(text, after_value);
-    let edit = match text[after_value..].find('\n') {
-        Some(i) => Edit::insert(after_value + i + 1, format!("{indent}{field}{eol}")),
-        None => Edit::insert(text.len(), format!("{eol}{indent}{field}")),
-    };
-    Some((edit, change))
+    field::insert_after(text, tree.scalar(key)?, tree.scalar(value)?, digest)
 }
 
 /// The edit replacing the entry's `digest` value with `digest`.
@@ -113,40 +65,12 @@ pub fn unpin_edit(text: &str, site: &Site) -> Option<EntryEdit> {
     if fields.get(tag_index + 1).map(|&(k, _)| k) != Some(digest_key) {
         return None;
     }
-    let tag_value = tree.scalar(tag_value)?;
-    let key = tree.scalar(digest_key)?;
-    let value = tree.scalar(digest_value)?;
-    let value_span = value.span.clone()?;
-    let change = (value.value.clone(), String::new());
-    let quote = |style: Option<ScalarStyle>| usize::from(style != Some(ScalarStyle::Plain));
-    let key_start = key.span.as_ref()?.start - quote(key.style);
-    let value_end = value_span.end + quote(value.style);
-    if value.in_flow {
-        let tag_end = tag_value.span.as_ref()?.end + quote(tag_value.style);
-        let between = text.get(tag_end..key_start)?;
-        if between.trim() != "," {
-            return None;
-        }
-        return Some((Edit::replace(tag_end..value_end, ""), change));
-    }
-    let line_start = text[..key_start].rfind('\n').map_or(0, |i| i + 1);
-    if !text[line_start..key_start].trim().is_empty() {
-        return None;
-    }
-    let line_end = text[value_end..].find('\n').map(|i| value_end + i + 1);
-    let rest = text[value_end..line_end.unwrap_or(text.len())].trim();
-    if !(rest.is_empty() || rest.starts_with('#')) {
-        return None;
-    }
-    let range = match line_end {
-        Some(end) => line_start..end,
-        // The last line, with no line break: the break before it goes.
-        None => {
-            let before = text[..line_start].trim_end_matches('\n');
-            before.trim_end_matches('\r').len()..text.len()
-        }
-    };
-    Some((Edit::replace(range, ""), change))
+    field::remove_after(
+        text,
+        tree.scalar(tag_value)?,
+        tree.scalar(digest_key)?,
+        tree.scalar(digest_value)?,
+    )
 }
 
 #[cfg(test)]

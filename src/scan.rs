@@ -34,6 +34,10 @@ pub enum FileError {
     Passed(#[source] crate::walk::Passed),
     #[error("skipped: neither a Kubernetes manifest nor a Compose file")]
     UnknownKind,
+    /// A file whose name says nothing (named, or matched by an include
+    /// glob) that is no YAML document we read and no Dockerfile.
+    #[error("skipped: its name is not one we read, it holds no YAML document we know, and {0}")]
+    Unrecognised(#[source] detect::dockerfile::NotDockerfile),
 }
 
 impl FileError {
@@ -147,6 +151,13 @@ pub fn scan_walked(
         })
         .collect();
     let (scanned, mut more) = scan_with_rules(&walked.files, rules, progress);
+    // A file an include glob pulled in by content alone that is not ours, or
+    // not text, is passed over as a walked file of no known kind is.
+    more.retain(|p| {
+        !(matches!(p.error, FileError::Unrecognised(_) | FileError::NotUtf8)
+            && walked.included.binary_search(&p.path).is_ok()
+            && walked.named.binary_search(&p.path).is_err())
+    });
     let mut said: std::collections::HashSet<&Path> =
         scanned.iter().map(|f| f.path.as_path()).collect();
     said.extend(more.iter().map(|p| p.path.as_path()));
@@ -167,9 +178,13 @@ pub fn scan_walked(
 /// Which detector reads a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detector {
-    /// `detect::dockerfile`: a Dockerfile by name, or a file named
-    /// explicitly that reads as one.
+    /// `detect::dockerfile`: a Dockerfile by name.
     Dockerfile,
+    /// A file whose name says nothing (named on the command line or matched
+    /// by an include glob: `build/base.image`, `ci/Buildfile`): read as YAML
+    /// when it holds a document we know, else as a Dockerfile when its first
+    /// instruction is `FROM`, else passed over with the reason.
+    Sniffed,
     /// `detect::helm`: the `values.yaml` beside a `Chart.yaml`.
     ChartValues,
     /// A values file kept apart from its chart: read as Kubernetes or
@@ -180,10 +195,13 @@ pub enum Detector {
     Yaml,
 }
 
-/// The detector for the file at `path` holding `text`.
-pub fn detector_for(path: &Path, text: &str) -> Detector {
-    if is_dockerfile(path) || is_unnamed_dockerfile(path, text) {
+/// The detector for the file at `path`, by its name and path; a
+/// [`Detector::Sniffed`] file's content decides the rest.
+pub fn detector_for(path: &Path) -> Detector {
+    if is_dockerfile(path) {
         Detector::Dockerfile
+    } else if !crate::walk::is_candidate(path) {
+        Detector::Sniffed
     } else if detect::helm::is_chart_values(path) {
         Detector::ChartValues
     } else if detect::helm::is_values_name(path) {
@@ -197,17 +215,6 @@ pub fn detector_for(path: &Path, text: &str) -> Detector {
 /// `app.Dockerfile`, `Containerfile`, …): read by the Dockerfile parser.
 fn is_dockerfile(path: &Path) -> bool {
     detect::dockerfile::is_dockerfile_name(path)
-}
-
-/// Whether a file named explicitly (or by `--include`) with another name is a
-/// Dockerfile: not YAML or JSON by its extension, and read as one.
-fn is_unnamed_dockerfile(path: &Path, text: &str) -> bool {
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    !matches!(extension.as_deref(), Some("yaml" | "yml" | "json"))
-        && detect::dockerfile::looks_like_dockerfile(text)
 }
 
 /// A YAML file's detector chosen by its path (workflows, kustomizations),
@@ -233,7 +240,7 @@ pub fn findings(
     text: &str,
     rules: &Rules,
 ) -> Result<Option<(FileKind, Vec<Finding>)>, FileError> {
-    let detector = detector_for(path, text);
+    let detector = detector_for(path);
     let json = crate::walk::is_json(path);
     // A JSON file is read only when it may hold a Kubernetes object
     // (`package.json` and friends are not ours).
@@ -248,6 +255,7 @@ pub fn findings(
             let findings = detect::dockerfile::scan(text).map_err(FileError::Dockerfile)?;
             return Ok(Some((FileKind::Dockerfile, findings)));
         }
+        Detector::Sniffed => return sniffed(path, text, rules).map(Some),
         Detector::ChartValues => detect::scan_values(text),
         Detector::Values => match scan_yaml(path, text, rules) {
             Ok(None) => detect::scan_values(text),
@@ -257,6 +265,19 @@ pub fn findings(
     };
     let found = scanned.map_err(FileError::Yaml)?;
     Ok(found.filter(|(kind, _)| !json || *kind == FileKind::Kubernetes))
+}
+
+/// The references of a file whose name says nothing: a YAML (or JSON)
+/// document we know, else a Dockerfile whose first instruction is `FROM`.
+/// A Dockerfile is never parsed as YAML by mistake: YAML comes first only
+/// for documents a detector claims, which a Dockerfile never is.
+fn sniffed(path: &Path, text: &str, rules: &Rules) -> Result<(FileKind, Vec<Finding>), FileError> {
+    if let Ok(Some(found)) = scan_yaml(path, text, rules) {
+        return Ok(found);
+    }
+    detect::dockerfile::sniff(text).map_err(FileError::Unrecognised)?;
+    let findings = detect::dockerfile::scan(text).map_err(FileError::Dockerfile)?;
+    Ok((FileKind::Dockerfile, findings))
 }
 
 /// Reads the file at `path` once and scans it.
@@ -291,27 +312,56 @@ mod tests {
         let chart = dir.path().join("chart");
         std::fs::create_dir(&chart).unwrap();
         std::fs::write(chart.join("Chart.yaml"), "name: c\n").unwrap();
-        let from = "FROM alpine:3.20\nRUN true\n";
-        let yaml = "image: x\n";
         let cases = [
-            (dir.path().join("Dockerfile"), yaml, Detector::Dockerfile),
-            (dir.path().join("build.txt"), from, Detector::Dockerfile),
-            (dir.path().join("build.yaml"), from, Detector::Yaml),
-            (chart.join("values.yaml"), yaml, Detector::ChartValues),
-            (dir.path().join("values-prod.yaml"), yaml, Detector::Values),
-            (
-                dir.path().join(".github/workflows/ci.yml"),
-                yaml,
-                Detector::Yaml,
-            ),
-            (dir.path().join("kustomization.yaml"), yaml, Detector::Yaml),
+            (dir.path().join("Dockerfile"), Detector::Dockerfile),
+            (dir.path().join("build.txt"), Detector::Sniffed),
+            (dir.path().join("Buildfile"), Detector::Sniffed),
+            (dir.path().join("build.yaml"), Detector::Yaml),
+            (chart.join("values.yaml"), Detector::ChartValues),
+            (dir.path().join("values-prod.yaml"), Detector::Values),
+            (dir.path().join(".github/workflows/ci.yml"), Detector::Yaml),
+            (dir.path().join("kustomization.yaml"), Detector::Yaml),
+            (dir.path().join("Kustomization"), Detector::Yaml),
         ];
-        let got: Vec<Detector> = cases
-            .iter()
-            .map(|(path, text, _)| detector_for(path, text))
-            .collect();
-        let want: Vec<Detector> = cases.iter().map(|(_, _, want)| *want).collect();
+        let got: Vec<Detector> = cases.iter().map(|(path, _)| detector_for(path)).collect();
+        let want: Vec<Detector> = cases.iter().map(|(_, want)| *want).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_file_whose_name_says_nothing_is_read_by_its_content() {
+        let rules = Rules::default();
+        let kind = |text: &str| match findings(Path::new("ci/Buildfile"), text, &rules) {
+            Ok(found) => format!("{:?}", found.map(|(kind, found)| (kind, found.len()))),
+            Err(error) => error.to_string(),
+        };
+        assert_eq!(
+            kind("# syntax=docker/dockerfile:1\nARG V=1\nFROM alpine:3.20\nRUN true\n"),
+            "Some((Dockerfile, 2))"
+        );
+        assert_eq!(
+            kind("services:\n  web:\n    image: nginx:1.25\n"),
+            "Some((Compose, 1))"
+        );
+        assert_eq!(
+            kind("{\"services\": {\"web\": {\"image\": \"nginx:1.25\"}}}"),
+            "Some((Compose, 1))"
+        );
+        assert_eq!(
+            kind("ARG V=1\nRUN true\nFROM alpine\n"),
+            "skipped: its name is not one we read, it holds no YAML document we know, \
+             and line 2: its first instruction after the build arguments is RUN, not FROM"
+        );
+        assert_eq!(
+            kind("just some notes\n"),
+            "skipped: its name is not one we read, it holds no YAML document we know, \
+             and line 1: `just` is not a Dockerfile instruction"
+        );
+        assert_eq!(
+            kind("name: x\n"),
+            "skipped: its name is not one we read, it holds no YAML document we know, \
+             and line 1: `name:` is not a Dockerfile instruction"
+        );
     }
 
     #[test]

@@ -56,6 +56,9 @@ pub struct Settings {
     pub allow: Vec<String>,
     pub custom_resources: Vec<ResourceRule>,
     pub helm_style: HelmStyle,
+    /// `helm.reads-digest`: globs of the values files whose charts read a
+    /// `digest` key their image maps lack.
+    pub helm_reads_digest: Vec<String>,
     /// The merged layers, defaults included, as they are written in a file.
     merged: Config,
     /// The layers, lowest first, for [`Settings::source`].
@@ -115,6 +118,7 @@ impl Settings {
                 .style
                 .or(defaults.helm.style)
                 .unwrap_or(HelmStyle::Auto),
+            helm_reads_digest: merged.helm.reads_digest.clone().unwrap_or_default(),
             merged,
             layers,
         })
@@ -169,6 +173,7 @@ fn is_set(layer: &Config, key: &str) -> bool {
         "policy.allow" => layer.policy.allow.is_some(),
         "custom-resources" => layer.custom_resources.is_some(),
         "helm.style" => layer.helm.style.is_some(),
+        "helm.reads-digest" => layer.helm.reads_digest.is_some(),
         _ => false,
     }
 }

@@ -10,7 +10,9 @@
 //! read whatever its name. `--exclude` globs apply to both, with gitignore
 //! semantics, so a pre-commit hook that names files one by one gets the same
 //! exclusions as a walk. `--include` globs override the ignore files and the
-//! hidden rule, as ripgrep's `--glob` does. A named path that is passed over
+//! hidden rule, as ripgrep's `--glob` does; a file an include glob matches is
+//! read whatever its name (`build/base.image`), and its content says what it
+//! is (`crate::scan::detector_for`). A named path that is passed over
 //! (a symbolic link, a path through one, a special file, an excluded file) is
 //! returned with its reason.
 
@@ -82,6 +84,10 @@ pub struct Walked {
     pub named: Vec<PathBuf>,
     /// Named paths passed over, with the reason.
     pub passed: Vec<PassedOver>,
+    /// Files an include glob matched whose name is not one we read (a subset
+    /// of `files`): their content says whether they are ours, and one that
+    /// is not, or is not text, is passed over quietly as a walked file is.
+    pub included: Vec<PathBuf>,
     pub errors: Vec<WalkError>,
 }
 
@@ -211,6 +217,8 @@ pub fn walk(paths: &[PathBuf], options: &WalkOptions) -> Result<Walked, WalkErro
     walked.files.dedup();
     walked.named.sort();
     walked.named.dedup();
+    walked.included.sort();
+    walked.included.dedup();
     Ok(walked)
 }
 
@@ -247,11 +255,13 @@ fn walk_dir(
         match entry {
             Ok(entry) => {
                 let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                if is_file
-                    && is_candidate(entry.path())
-                    && includes.is_none_or(|i| is_included(i, cwd, entry.path()))
-                {
+                let candidate = is_candidate(entry.path());
+                let included = includes.map(|i| is_included(i, cwd, entry.path()));
+                if is_file && included.unwrap_or(candidate) {
                     walked.files.push(entry.path().to_path_buf());
+                    if !candidate {
+                        walked.included.push(entry.path().to_path_buf());
+                    }
                 }
             }
             Err(err) => walked.errors.push(WalkError::Walk(err)),
@@ -259,7 +269,9 @@ fn walk_dir(
     }
 }
 
-fn is_included(includes: &globset::GlobSet, cwd: &Path, path: &Path) -> bool {
+/// Whether an include glob matches `path`, relative to `cwd`, or its file
+/// name.
+pub(crate) fn is_included(includes: &globset::GlobSet, cwd: &Path, path: &Path) -> bool {
     let relative = path.strip_prefix(".").unwrap_or(path);
     let relative = relative.strip_prefix(cwd).unwrap_or(relative);
     includes.is_match(relative)

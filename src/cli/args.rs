@@ -10,12 +10,12 @@ use digestpin::edit::PinStyle;
 use digestpin::job::Mode;
 use digestpin::registry::Platform;
 
-use crate::report::Format;
+use crate::report::{ColorChoice, Format};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "digestpin",
-    version,
+    version = env!("DIGESTPIN_VERSION"),
     about = "Pin container image tags to digests in Kubernetes and Compose files, changing no other byte"
 )]
 pub struct Args {
@@ -25,6 +25,21 @@ pub struct Args {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value = "human")]
     pub(crate) format: Format,
+    /// Print only errors and what a check finds (no per-reference lines, summaries or progress).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// Also print each registry request with its status and time, each resolution, and the requests per registry.
+    #[arg(short, long, global = true)]
+    pub(crate) verbose: bool,
+    /// When to colour the output (`auto`: on a terminal, unless NO_COLOR is set).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub(crate) color: ColorChoice,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -52,6 +67,10 @@ pub(crate) enum Command {
     Cache(CacheCommand),
     /// Put the manifest (or index) a digest names under other tags of its repository: promotion without a rebuild.
     Retag(RetagArgs),
+    /// Print a shell completion script (e.g. `digestpin completions bash > /etc/bash_completion.d/digestpin`).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `digestpin man > digestpin.1`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +79,13 @@ pub(crate) enum CacheCommand {
     Clean,
     /// Print the cache directory.
     Dir,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, clap::Args)]

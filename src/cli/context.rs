@@ -2,8 +2,10 @@
 //! registry client, the walk and scan, and the writing (and committing) of an
 //! outcome with the exit status it makes.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 
@@ -11,14 +13,14 @@ use digestpin::commit::Committer;
 use digestpin::config::Config;
 use digestpin::job::{JobKind, Mode};
 use digestpin::jobs;
-use digestpin::registry::{CacheOptions, Resolver, ResolverOptions};
+use digestpin::registry::{CacheOptions, Resolver, ResolverOptions, TraceEvent};
 use digestpin::scan::ScannedFile;
 use digestpin::settings::Settings;
 use digestpin::walk::{self, WalkOptions};
 
 use super::args::{CommitArgs, Paths, RegistryArgs};
 use super::{Global, Status};
-use crate::report::Report;
+use crate::report::{Report, Verbosity};
 
 /// Everything a command needs from its settings.
 pub(crate) struct Context {
@@ -26,7 +28,12 @@ pub(crate) struct Context {
     pub(crate) report: Report,
     /// The files the walk found, for the removal of stale temporary files.
     pub(crate) walked: Vec<PathBuf>,
+    /// `--verbose`: requests by endpoint and method.
+    requests: Arc<Mutex<RequestCounts>>,
 }
+
+/// Requests sent, by endpoint (`scheme://host:port`) and method.
+type RequestCounts = BTreeMap<String, BTreeMap<String, usize>>;
 
 impl Context {
     pub(crate) fn new(
@@ -37,11 +44,33 @@ impl Context {
     ) -> anyhow::Result<Self> {
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
         let files = Config::discover_layers(&cwd, global.config.as_deref())?;
+        let mut report = Report::new(mode, job, global.format);
+        report.set_output(global.color, global.verbosity);
         Ok(Self {
             settings: Settings::resolve(&files, flags)?,
-            report: Report::new(mode, job, global.format),
+            report,
             walked: Vec::new(),
+            requests: Arc::default(),
         })
+    }
+
+    /// `--verbose`: the requests sent, per endpoint, after the run.
+    pub(crate) fn request_counts(&self) {
+        if self.report.verbosity() != Verbosity::Verbose {
+            return;
+        }
+        let counts = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        for line in crate::report::request_counts(&counts) {
+            crate::report::note(self.report.format(), &line);
+        }
+    }
+
+    /// Whether progress bars may be drawn: people watching a terminal, not
+    /// asking for quiet.
+    fn shows_progress(&self) -> bool {
+        self.report.is_human()
+            && std::io::stderr().is_terminal()
+            && self.report.verbosity() == Verbosity::Normal
     }
 
     /// A progress bar on standard error, for people only: hidden when it is
@@ -51,7 +80,7 @@ impl Context {
         total: u64,
         what: &'static str,
     ) -> Option<indicatif::ProgressBar> {
-        if !self.report.is_human() || !std::io::stderr().is_terminal() || total < 50 {
+        if !self.shows_progress() || total < 50 {
             return None;
         }
         let bar = indicatif::ProgressBar::new(total);
@@ -80,7 +109,25 @@ impl Context {
             ..ResolverOptions::default()
         };
         let mut resolver = Resolver::new(options).context("cannot set up the registry client")?;
-        if self.report.is_human() && std::io::stderr().is_terminal() {
+        if self.report.verbosity() == Verbosity::Verbose {
+            let format = self.report.format();
+            let requests = Arc::clone(&self.requests);
+            resolver.set_trace(Arc::new(move |event| {
+                if let TraceEvent::Request { method, url, .. } = event {
+                    let endpoint = url::Url::parse(url)
+                        .map(|u| u.origin().ascii_serialization())
+                        .unwrap_or_else(|_| url.clone());
+                    let mut counts = requests.lock().unwrap_or_else(|e| e.into_inner());
+                    *counts
+                        .entry(endpoint)
+                        .or_default()
+                        .entry(method.clone())
+                        .or_default() += 1;
+                }
+                crate::report::note(format, &crate::report::trace_line(event));
+            }));
+        }
+        if self.shows_progress() {
             let bar = indicatif::ProgressBar::hidden();
             if let Ok(style) = indicatif::ProgressStyle::with_template(
                 "{spinner} resolving references {pos}/{len} [{bar:30}] {elapsed}",

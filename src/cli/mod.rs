@@ -29,7 +29,7 @@ use args::{
 };
 use context::Context;
 
-use crate::report::{Format, Report};
+use crate::report::{ColorChoice, Format, Report, Verbosity};
 
 /// The process's exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,9 +71,16 @@ impl From<Status> for ExitCode {
 pub(crate) struct Global {
     pub(crate) config: Option<PathBuf>,
     pub(crate) format: Format,
+    pub(crate) color: ColorChoice,
+    pub(crate) verbosity: Verbosity,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Status> {
+    match &args.command {
+        Command::Completions(completions) => return Ok(print_completions(completions.shell)),
+        Command::Man => return print_man(),
+        _ => {}
+    }
     if args.format == Format::Markdown && !matches!(args.command, Command::List(_)) {
         anyhow::bail!("--format markdown is for `digestpin list`");
     }
@@ -97,6 +104,12 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let global = Global {
         config: args.config,
         format: args.format,
+        color: args.color,
+        verbosity: match (args.quiet, args.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        },
     };
     match args.command {
         Command::Pin(args) => run_pin(&global, &args),
@@ -109,11 +122,33 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         Command::Config(args) => run_config(&global, &args),
         Command::Cache(command) => run_cache(&global, &command),
         Command::Retag(args) => retag::run(&global, &args),
+        Command::Completions(_) | Command::Man => unreachable!("handled above"),
     }
+}
+
+/// `digestpin completions SHELL`: the script clap_complete makes from the
+/// flags' definition.
+fn print_completions(shell: clap_complete::Shell) -> Status {
+    use clap::CommandFactory as _;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Args::command(), "digestpin", &mut out);
+    crate::report::print_stdout(&String::from_utf8_lossy(&out));
+    Status::Ok
+}
+
+/// `digestpin man`: the manual page clap_mangen makes from the flags'
+/// definition (its SUBCOMMANDS section lists every command).
+fn print_man() -> anyhow::Result<Status> {
+    use clap::CommandFactory as _;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Args::command()).render(&mut out)?;
+    crate::report::print_stdout(&String::from_utf8_lossy(&out));
+    Ok(Status::Ok)
 }
 
 /// Prints the machine-readable document and returns the status.
 fn done(ctx: &mut Context, status: Status) -> anyhow::Result<Status> {
+    ctx.request_counts();
     ctx.report.finish(status.code());
     Ok(status)
 }
@@ -132,6 +167,7 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
             digestpin::config::HelmStyle::TagSuffix => digestpin::helm::HelmStyle::TagSuffix,
             digestpin::config::HelmStyle::Auto => digestpin::helm::HelmStyle::Auto,
         },
+        helm_reads_digest: digestpin::helm::ReadsDigest::new(&ctx.settings.helm_reads_digest)?,
     };
     let outcome = jobs::pin::plan(&files, &resolver, &options);
     let cached = pinned_from_cache(&outcome.messages, &resolver);
@@ -207,7 +243,8 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
         (false, PinStyle::Comment) => jobs::unpin::UnpinStyle::Comment,
     };
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let outcome = jobs::unpin::unpin(&files, style);
+    let reads_digest = digestpin::helm::ReadsDigest::new(&ctx.settings.helm_reads_digest)?;
+    let outcome = jobs::unpin::unpin_with(&files, style, &reads_digest);
     let status = ctx.finish(mode, outcome, messages, walk_failed, None)?;
     done(&mut ctx, status)
 }
@@ -244,7 +281,8 @@ fn run_config(global: &Global, args: &ConfigArgs) -> anyhow::Result<Status> {
     // Every setting, the defaults included, under what the files say.
     let settings = Settings::resolve(&files, Config::default())?;
     let sources: Vec<String> = settings.files().map(|s| display(s, &cwd)).collect();
-    let report = Report::new(Mode::Check, JobKind::Config, global.format);
+    let mut report = Report::new(Mode::Check, JobKind::Config, global.format);
+    report.set_output(global.color, global.verbosity);
     let origin = |key: &str| match settings.source(key) {
         Some(Source::File(path)) => format!("from {}", display(path, &cwd)),
         Some(Source::Flag) => "from a flag".to_string(),

@@ -27,7 +27,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
 
-use super::yaml::{Node, NodeId, Tree};
+use super::yaml::{Node, NodeId, Scalar, Tree};
 use super::{Collector, FileKind, Finding, ScalarStyle, Site, SkipReason, Strictness};
 use crate::reference::Reference;
 
@@ -55,6 +55,7 @@ pub fn is_chart_values(path: &Path) -> bool {
 /// One image map.
 #[derive(Debug, Clone, Copy)]
 struct ImageMap {
+    map: NodeId,
     registry: Option<NodeId>,
     name: NodeId,
     tag: NodeId,
@@ -114,6 +115,7 @@ fn image_map(tree: &Tree, map: NodeId) -> Option<ImageMap> {
     }
     let name = scalar("repository").or_else(|| scalar("image"))?;
     Some(ImageMap {
+        map,
         registry: scalar("registry"),
         name,
         tag,
@@ -248,6 +250,32 @@ pub struct Value {
 pub struct Located {
     pub tag: Value,
     pub digest: Option<Value>,
+    /// The map's own `tag` field, key and value, where a `digest` field is
+    /// added beside it; `None` when the tag comes from a merged map.
+    pub tag_field: Option<Field>,
+    /// The `digest` field, key and value, when it directly follows the
+    /// map's own `tag` field: where an added `digest` field goes.
+    pub digest_after_tag: Option<Field>,
+}
+
+/// A field of a mapping: its key and value scalars.
+pub type Field = (Scalar, Scalar);
+
+/// The map's own fields `tag` and, directly after it, `digest`.
+fn own_fields(tree: &Tree, map: NodeId) -> (Option<Field>, Option<Field>) {
+    let Node::Mapping(fields) = &tree.nodes[map] else {
+        return (None, None);
+    };
+    let pair =
+        |&(k, v): &(NodeId, NodeId)| Some((tree.scalar(k)?.clone(), tree.scalar(v)?.clone()));
+    let Some(at) = fields.iter().position(|&(k, _)| tree.str(k) == Some("tag")) else {
+        return (None, None);
+    };
+    let digest = fields
+        .get(at + 1)
+        .filter(|&&(k, _)| tree.str(k) == Some(crate::edit::field::DIGEST))
+        .and_then(pair);
+    (pair(&fields[at]), digest)
 }
 
 /// Finds the image map whose tag value is the one at `tag_span`; `None`
@@ -274,9 +302,12 @@ pub fn locate(text: &str, tag_span: &Range<usize>) -> Option<Located> {
         // A null `digest:` is no key to fill.
         d.quoted || !matches!(d.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
     });
+    let (tag_field, digest_after_tag) = own_fields(&tree, map.map);
     Some(Located {
         tag: value(map.tag)?,
         digest,
+        tag_field,
+        digest_after_tag,
     })
 }
 

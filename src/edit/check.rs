@@ -75,7 +75,7 @@ pub fn check_rewrite(old: &str, new: &str, changes: &[(String, String)]) -> Resu
         detail: format!("the original does not parse: {e}"),
     })?;
     let mut after = events(new)?;
-    // kustomize `digest` fields added (`("", digest)`) or removed
+    // `digest` fields added (`("", digest)`) or removed
     // (`(digest, "")`): only when the structure changed, since an empty
     // scalar can also be filled in place (a Helm `digest: ""`).
     let mut before = before;
@@ -144,9 +144,10 @@ pub fn check_rewrite(old: &str, new: &str, changes: &[(String, String)]) -> Resu
 }
 
 /// Removes from `longer` the `digest: <value>` pairs, one per value of
-/// `values` in order, that `shorter` lacks: each must directly follow a
-/// `newTag` key and its value in a mapping (a kustomize `images[]` entry).
-/// Any pair not found is an error.
+/// `values` in order, that `shorter` lacks: each must directly follow one
+/// of [`super::field::ANCHORS`] and its value in a mapping (a kustomize
+/// `images[]` entry's `newTag`, a Helm image map's `tag`), where
+/// [`super::field::insert_after`] puts it. Any pair not found is an error.
 fn drop_digest_fields(
     longer: &mut Vec<Event<'static>>,
     shorter: &[Event<'static>],
@@ -165,9 +166,10 @@ fn drop_digest_fields(
     while k < longer.len() {
         let is_field = wanted.peek().is_some_and(|&&value| {
             k >= 2
-                && scalar(longer.get(k - 2)).as_deref() == Some("newTag")
+                && scalar(longer.get(k - 2))
+                    .is_some_and(|key| super::field::ANCHORS.contains(&key.as_str()))
                 && scalar(longer.get(k - 1)).is_some()
-                && scalar(longer.get(k)).as_deref() == Some("digest")
+                && scalar(longer.get(k)).as_deref() == Some(super::field::DIGEST)
                 && scalar(longer.get(k + 1)).as_deref() == Some(value)
                 && shorter.get(kept.len()) != longer.get(k)
         });
@@ -181,7 +183,10 @@ fn drop_digest_fields(
     }
     if let Some(value) = wanted.next() {
         return Err(EditError::Unintended {
-            detail: format!("no `digest: {value}` beside a newTag"),
+            detail: format!(
+                "no `digest: {value}` beside {}",
+                super::field::ANCHORS.join(" or ")
+            ),
         });
     }
     *longer = kept;

@@ -17,6 +17,7 @@ use std::ops::Range;
 use crate::detect::{FileKind, Site};
 
 pub mod check;
+pub mod field;
 pub mod fix;
 pub mod write;
 

@@ -26,6 +26,8 @@ pub struct PinOptions {
     pub platform: Option<Platform>,
     /// How Helm image maps are pinned.
     pub helm: crate::helm::HelmStyle,
+    /// The values files whose charts read a `digest` key their maps lack.
+    pub helm_reads_digest: crate::helm::ReadsDigest,
 }
 
 /// The key under which a reference is resolved.
@@ -236,7 +238,8 @@ fn pin_fix(
         if site.kind == FileKind::HelmValues
             && let Some(map) = detect::helm::locate(&file.text, &site.span)
         {
-            let (mut more, mut made) = map.pin(digest, options.helm);
+            let reads_digest = options.helm_reads_digest.matches(path);
+            let (mut more, mut made) = map.pin(&file.text, digest, options.helm, reads_digest);
             fix.edits.append(&mut more);
             fix.expected.append(&mut made);
             fix.messages.push(pinned);

@@ -27,17 +27,32 @@ pub enum UnpinStyle {
 /// inverse of `pin` on the bytes (an untagged reference comes back as
 /// `name:latest`). Pins of the other form are left as they are.
 pub fn unpin(files: &[ScannedFile], style: UnpinStyle) -> Outcome {
+    unpin_with(files, style, &crate::helm::ReadsDigest::default())
+}
+
+/// [`unpin`], removing the `digest` field `pin` added to the Helm image maps
+/// of the values files `reads_digest` matches.
+pub fn unpin_with(
+    files: &[ScannedFile],
+    style: UnpinStyle,
+    reads_digest: &crate::helm::ReadsDigest,
+) -> Outcome {
     let mut outcome = Outcome::default();
     for file in files {
         outcome.summary.files += 1;
-        let fix = unpin_file(file, style, &mut outcome);
+        let fix = unpin_file(file, style, reads_digest.matches(&file.path), &mut outcome);
         outcome.apply(file, fix);
     }
     outcome
 }
 
 /// One file's [`unpin`].
-fn unpin_file(file: &ScannedFile, style: UnpinStyle, outcome: &mut Outcome) -> FileFix<Message> {
+fn unpin_file(
+    file: &ScannedFile,
+    style: UnpinStyle,
+    reads_digest: bool,
+    outcome: &mut Outcome,
+) -> FileFix<Message> {
     let mut fix = FileFix::default();
     let json = JsonDocuments::new(&file.text);
     let mut per_line: HashMap<usize, usize> = HashMap::new();
@@ -61,7 +76,7 @@ fn unpin_file(file: &ScannedFile, style: UnpinStyle, outcome: &mut Outcome) -> F
         let untagged = || site.value.split('@').next().unwrap_or_default().to_string();
         if site.kind == FileKind::HelmValues
             && let Some(map) = crate::detect::helm::locate(&file.text, &site.span)
-            && let Some((mut more, mut made)) = map.unpin(&file.text)
+            && let Some((mut more, mut made)) = map.unpin(&file.text, reads_digest)
         {
             fix.edits.append(&mut more);
             fix.expected.append(&mut made);

@@ -10,7 +10,9 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use super::auth::Session;
 use super::cache::{Cache, CacheUse};
@@ -29,10 +31,33 @@ pub struct Resolver {
     cache: Option<Cache>,
     /// The tag keys the cache answered, with the digest it gave.
     from_cache: std::sync::Mutex<BTreeMap<ResolveKey, String>>,
+    trace: Option<Trace>,
 }
 
 /// Called with (done, total) as the keys of a batch resolve.
 pub type Progress = Box<dyn Fn(usize, usize) + Send + Sync>;
+
+/// What a [`Trace`] hears of, for `--verbose`: where each answer came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceEvent {
+    /// One attempt of an HTTP request: the method, the URL (a password in it
+    /// hidden), the status or why there was none (`timeout`, `connection
+    /// failed`, `failed`), and the time to the answer's headers.
+    Request {
+        method: String,
+        url: String,
+        status: Result<u16, &'static str>,
+        elapsed: Duration,
+    },
+    /// A tag resolved to its digest, or the error.
+    Resolved {
+        key: ResolveKey,
+        result: Result<String, String>,
+    },
+}
+
+/// Called with each [`TraceEvent`], from the resolver's thread.
+pub type Trace = Arc<dyn Fn(&TraceEvent) + Send + Sync>;
 
 impl Resolver {
     pub fn new(options: ResolverOptions) -> Result<Resolver, RegistryError> {
@@ -51,6 +76,7 @@ impl Resolver {
             progress: None,
             cache,
             from_cache: std::sync::Mutex::default(),
+            trace: None,
             runtime,
             registry: Registry::new(session, options.verify_digest),
         })
@@ -94,6 +120,7 @@ impl Resolver {
         &self,
         keys: &[ResolveKey],
     ) -> BTreeMap<ResolveKey, Result<Resolved, ResolveError>> {
+        let trace = self.trace.clone();
         self.cached_batch(
             keys,
             self.progress.as_ref(),
@@ -105,7 +132,22 @@ impl Resolver {
                 }
                 Some(resolved)
             },
-            |registry, key| async move { registry.resolve(&key).await },
+            move |registry, key| {
+                let trace = trace.clone();
+                async move {
+                    let result = registry.resolve(&key).await;
+                    if let Some(trace) = trace {
+                        trace(&TraceEvent::Resolved {
+                            result: result
+                                .as_ref()
+                                .map(|r| r.digest.clone())
+                                .map_err(ToString::to_string),
+                            key,
+                        });
+                    }
+                    result
+                }
+            },
             |cache, key, resolved| {
                 if let Some(url) = self.cache_url(&key.registry, &key.repository, &key.tag) {
                     cache.store_tag(&url, key.platform.as_ref(), resolved);
@@ -209,6 +251,12 @@ impl Resolver {
         url.set_query(None);
         url.set_fragment(None);
         Some(url.to_string())
+    }
+
+    /// Tells `trace` of every request sent and every tag resolved.
+    pub fn set_trace(&mut self, trace: Trace) {
+        self.registry.session.http.set_trace(trace.clone());
+        self.trace = Some(trace);
     }
 
     /// Reports batch progress to `progress` (e.g. a progress bar).

@@ -37,6 +37,8 @@ pub(super) struct Http {
     /// Endpoints that stayed unreachable through every retry: later requests
     /// to them fail at once with the same error instead of retrying again.
     down: Mutex<HashMap<String, ResolveError>>,
+    /// Hears of every attempt (`--verbose`).
+    trace: Option<super::Trace>,
 }
 
 impl Http {
@@ -89,7 +91,13 @@ impl Http {
             retries: options.retries,
             limits: Mutex::new(HashMap::new()),
             down: Mutex::new(HashMap::new()),
+            trace: None,
         })
+    }
+
+    /// Tells `trace` of every attempt from now on.
+    pub(super) fn set_trace(&mut self, trace: super::Trace) {
+        self.trace = Some(trace);
     }
 
     /// How many times a request is retried.
@@ -169,6 +177,7 @@ impl Http {
             .acquire()
             .await
             .map_err(|_| ResolveError::NotAttempted)?;
+        let shown = self.trace.as_ref().map(|_| method.to_string());
         let mut request = self.client.request(method, url.clone());
         if let Some(accept) = accept {
             request = request.header(ACCEPT, accept);
@@ -181,7 +190,22 @@ impl Http {
                 .header(CONTENT_TYPE, content_type)
                 .body(bytes.to_vec());
         }
-        Ok(request.send().await)
+        let started = std::time::Instant::now();
+        let result = request.send().await;
+        if let (Some(trace), Some(method)) = (&self.trace, shown) {
+            trace(&super::TraceEvent::Request {
+                method,
+                url: redact_url(url),
+                status: match &result {
+                    Ok(response) => Ok(response.status().as_u16()),
+                    Err(e) if e.is_timeout() => Err("timeout"),
+                    Err(e) if e.is_connect() => Err("connection failed"),
+                    Err(_) => Err("failed"),
+                },
+                elapsed: started.elapsed(),
+            });
+        }
+        Ok(result)
     }
 
     /// [`Http::send`] with an optional `application/x-www-form-urlencoded` body.

@@ -32,7 +32,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use cache::{CacheOptions, CacheUse};
-pub use client::{Progress, Resolver};
+pub use client::{Progress, Resolver, Trace, TraceEvent};
 pub use credentials::{Credential, DockerConfig};
 pub use manifest::{MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST};
 pub use platform::{Platform, PlatformError};

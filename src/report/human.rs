@@ -173,6 +173,57 @@ pub fn annotate_settings(toml: &str, origin: &dyn Fn(&str) -> String) -> String 
     out
 }
 
+/// `--verbose`: `HEAD http://host/v2/…: 200 in 3 ms`, or `resolved
+/// registry/repository:tag to sha256:…` (`for os/arch`, or `failed: …`).
+pub fn trace_line(event: &digestpin::registry::TraceEvent) -> String {
+    use digestpin::registry::TraceEvent;
+    match event {
+        TraceEvent::Request {
+            method,
+            url,
+            status,
+            elapsed,
+        } => {
+            let status = match status {
+                Ok(code) => code.to_string(),
+                Err(why) => (*why).to_string(),
+            };
+            format!("{method} {url}: {status} in {} ms", elapsed.as_millis())
+        }
+        TraceEvent::Resolved { key, result } => {
+            let platform = key
+                .platform
+                .as_ref()
+                .map(|p| format!(" for {p}"))
+                .unwrap_or_default();
+            let name = format!("{}/{}:{}{platform}", key.registry, key.repository, key.tag);
+            match result {
+                Ok(digest) => format!("resolved {name} to {digest}"),
+                Err(err) => format!("resolving {name} failed: {err}"),
+            }
+        }
+    }
+}
+
+/// `--verbose`: `http://127.0.0.1:5000: 3 requests (GET 1, HEAD 2)`, one
+/// line per endpoint.
+pub fn request_counts(
+    counts: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
+) -> Vec<String> {
+    counts
+        .iter()
+        .map(|(endpoint, methods)| {
+            let total = methods.values().sum();
+            let each: Vec<String> = methods.iter().map(|(m, n)| format!("{m} {n}")).collect();
+            format!(
+                "{endpoint}: {} ({})",
+                count(total, "request", "requests"),
+                each.join(", ")
+            )
+        })
+        .collect()
+}
+
 /// `1 reference`, `2 references`.
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

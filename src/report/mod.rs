@@ -4,8 +4,9 @@
 //! message. The human format prints records as they come (per-reference lines
 //! and the summary on standard error, the diff and `check`/`verify`/`list`
 //! results on standard output) with colour on a terminal unless `NO_COLOR` is
-//! set; `json` and `sarif` print one document at the end; `github` prints
-//! workflow annotations. One renderer per format lives beside this file
+//! set (`--color always|never` wins); `-q` keeps errors and results only,
+//! `-v` adds each registry request; `json` and `sarif` print one document at
+//! the end; `github` prints workflow annotations. One renderer per format lives beside this file
 //! (`human`, `json`, `sarif`, `github`, `markdown`); this module keeps the
 //! model and picks the renderer. The job kind and mode come from
 //! [`digestpin::job`], so the report layer does not import the command layer.
@@ -17,6 +18,8 @@ mod markdown;
 mod paths;
 mod records;
 mod sarif;
+
+pub use human::{request_counts, trace_line};
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -47,6 +50,28 @@ pub enum Format {
     Github,
     /// `list` only: a release-notes table.
     Markdown,
+}
+
+/// `--color`: when the human format is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set to a non-empty value.
+    Auto,
+    /// Always (the flag wins over `NO_COLOR`).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `-q`/`-v`: how much is said on standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// Errors and what a check finds only.
+    Quiet,
+    #[default]
+    Normal,
+    /// Also each registry request, each resolution, the requests per registry.
+    Verbose,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -145,6 +170,7 @@ pub struct Report {
     job: JobKind,
     format: Format,
     color: bool,
+    verbosity: Verbosity,
     /// Paths in diffs are relative to this directory (the repository's top).
     root: PathBuf,
     records: Vec<Record>,
@@ -173,6 +199,7 @@ impl Report {
             job,
             format,
             color,
+            verbosity: Verbosity::Normal,
             root: paths::repository_root(),
             records: Vec::new(),
             summary: None,
@@ -187,14 +214,39 @@ impl Report {
         self.format == Format::Human
     }
 
+    /// `--color` and `-q`/`-v`. Colour is for the human format only.
+    pub fn set_output(&mut self, color: ColorChoice, verbosity: Verbosity) {
+        self.color = match color {
+            ColorChoice::Auto => self.color,
+            ColorChoice::Always => self.format == Format::Human,
+            ColorChoice::Never => false,
+        };
+        self.verbosity = verbosity;
+    }
+
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    fn quiet(&self) -> bool {
+        self.verbosity == Verbosity::Quiet
+    }
+
     /// Prints (human) or keeps (machine formats) a batch of records.
     fn emit(&mut self, mut batch: Vec<Record>) {
         self.normalise(&mut batch);
+        // Quiet: errors and results only, in every format's printed lines
+        // (a JSON or SARIF document keeps every record).
+        let shown = |r: &Record| !self.quiet() || r.stdout || r.level == Level::Error;
         batch.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
         match self.format {
             Format::Human | Format::Markdown => {
                 let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
-                for r in &batch {
+                for r in batch.iter().filter(|r| shown(r)) {
                     let line = human::record_line(r, self.color);
                     let _ = if r.stdout {
                         writeln!(stdout.lock(), "{line}")
@@ -206,7 +258,7 @@ impl Report {
             Format::Github => {
                 let stdout = std::io::stdout();
                 let mut out = stdout.lock();
-                for r in batch.iter().filter(|r| r.level != Level::Note) {
+                for r in batch.iter().filter(|r| r.level != Level::Note && shown(r)) {
                     let _ = writeln!(out, "{}", github::annotation(r));
                 }
             }
@@ -265,7 +317,7 @@ impl Report {
             })
             .collect();
         self.emit(batch);
-        if !violations.is_empty() && self.format == Format::Human {
+        if !violations.is_empty() && self.format == Format::Human && !self.quiet() {
             eprintln!("{}", human::check_summary(violations));
         }
         self.summary = Some(json::Summary::Check {
@@ -314,7 +366,7 @@ impl Report {
             })
             .collect();
         self.emit(batch);
-        if self.format == Format::Human {
+        if self.format == Format::Human && !self.quiet() {
             eprintln!("{}", human::verify_summary(checked, findings.len()));
         }
         self.summary = Some(json::Summary::Verify {
@@ -492,7 +544,7 @@ impl Report {
             changed_files: changes.len(),
             held_back: summary.held_back,
         });
-        if self.format != Format::Human && self.format != Format::Github {
+        if self.format != Format::Human && self.format != Format::Github || self.quiet() {
             return;
         }
         let line = human::rewrite_summary(self.mode, self.job, summary, changes.len());
@@ -528,7 +580,7 @@ impl Report {
     /// `--commit`: the commit made, for people (machine formats carry the
     /// changed files already).
     pub fn committed(&self, files: usize, oid: &str) {
-        if self.is_human() {
+        if self.is_human() && !self.quiet() {
             let files = human::count(files, "file", "files");
             let _ = writeln!(std::io::stderr().lock(), "committed {files} as {oid}");
         }
@@ -565,12 +617,7 @@ impl Report {
     /// A line for people on standard error; in the github format escaped,
     /// since GitHub reads workflow commands from every line of the log.
     fn note(&self, line: &str) {
-        let line = if self.format == Format::Github {
-            github::escape(line, github::Escape::Data)
-        } else {
-            human::printable(line)
-        };
-        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        note(self.format, line);
     }
 
     /// `resolve`: each reference with its digest, or why it has none.
@@ -817,6 +864,17 @@ impl Report {
             moved: moves.iter().filter(|m| m.moves(digest)).count(),
         });
     }
+}
+
+/// A line for people on standard error in `format` (escaped in the github
+/// format, since GitHub reads workflow commands from every line of the log).
+pub fn note(format: Format, line: &str) {
+    let line = if format == Format::Github {
+        github::escape(line, github::Escape::Data)
+    } else {
+        human::printable(line)
+    };
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// Writes to standard output. A reader that went away (`| head`) ends the

@@ -191,7 +191,7 @@ fn named_paths_that_are_passed_over_say_why() {
     assert_eq!(text(&out.stdout), "");
     assert_eq!(
         text(&out.stderr),
-        "README.md: skipped: neither a Kubernetes manifest nor a Compose file\n\
+        "README.md: skipped: its name is not one we read, it holds no YAML document we know, and it holds no Dockerfile instruction\n\
          link.yaml: skipped: a symbolic link, not followed\n\
          linkdir: skipped: a symbolic link, not followed\n\
          linkdir/pod.yaml: skipped: reached through the symbolic link linkdir, not followed\n\

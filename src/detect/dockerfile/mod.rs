@@ -49,10 +49,26 @@ pub fn is_dockerfile_name(path: &Path) -> bool {
     })
 }
 
+/// Why a file whose name says nothing is not read as a Dockerfile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotDockerfile {
+    #[error("it does not parse as one ({0})")]
+    Unparsable(String),
+    #[error("it holds no Dockerfile instruction")]
+    Empty,
+    #[error("line {line}: `{word}` is not a Dockerfile instruction")]
+    Unknown { line: usize, word: String },
+    #[error("line {line}: its first instruction after the build arguments is {keyword}, not FROM")]
+    FirstNotFrom { line: usize, keyword: String },
+    #[error("line {line}: FROM is not `image [AS name]`")]
+    FromShape { line: usize },
+}
+
 /// Whether `text`, in a file whose name says nothing, is a Dockerfile: it
-/// parses, every instruction is a Dockerfile instruction, the first is `FROM`
-/// or `ARG`, there is a `FROM`, and each `FROM` is `image [AS name]`.
-pub fn looks_like_dockerfile(text: &str) -> bool {
+/// parses, every instruction is a Dockerfile instruction, the first after
+/// the parser directives, comments and `ARG`s is `FROM`, and each `FROM` is
+/// `image [AS name]`. The error says why not.
+pub fn sniff(text: &str) -> Result<(), NotDockerfile> {
     const KEYWORDS: &[&str] = &[
         "ADD",
         "ARG",
@@ -73,19 +89,47 @@ pub fn looks_like_dockerfile(text: &str) -> bool {
         "VOLUME",
         "WORKDIR",
     ];
-    let Ok(file) = parse(text) else {
-        return false;
-    };
-    file.instructions
-        .first()
-        .is_some_and(|i| matches!(i.keyword.as_str(), "FROM" | "ARG"))
-        && file.instructions.iter().any(|i| i.keyword == "FROM")
-        && file.instructions.iter().all(|i| {
-            KEYWORDS.contains(&i.keyword.as_str())
-                && (i.keyword != "FROM"
-                    || i.args.len() == 1
-                    || i.args.len() == 3 && i.args[1].text.eq_ignore_ascii_case("as"))
-        })
+    let file = parse(text).map_err(|e| NotDockerfile::Unparsable(e.to_string()))?;
+    if let Some(i) = file
+        .instructions
+        .iter()
+        .find(|i| !KEYWORDS.contains(&i.keyword.as_str()))
+    {
+        // The word as written (the parser upper-cases keywords).
+        let written = text.lines().nth(i.line - 1).and_then(|l| {
+            l.split_whitespace()
+                .find(|w| w.eq_ignore_ascii_case(&i.keyword))
+        });
+        return Err(NotDockerfile::Unknown {
+            line: i.line,
+            word: written.unwrap_or(&i.keyword).to_string(),
+        });
+    }
+    let first = file
+        .instructions
+        .iter()
+        .find(|i| i.keyword != "ARG")
+        .ok_or(NotDockerfile::Empty)?;
+    if first.keyword != "FROM" {
+        return Err(NotDockerfile::FirstNotFrom {
+            line: first.line,
+            keyword: first.keyword.clone(),
+        });
+    }
+    match file.instructions.iter().find(|i| {
+        i.keyword == "FROM"
+            && !(i.args.len() == 1
+                || i.args.len() == 3 && i.args[1].text.eq_ignore_ascii_case("as"))
+    }) {
+        Some(i) => Err(NotDockerfile::FromShape { line: i.line }),
+        None => Ok(()),
+    }
+}
+
+/// Whether `text`, in a file whose name says nothing, is a Dockerfile
+/// ([`sniff`]).
+pub fn looks_like_dockerfile(text: &str) -> bool {
+    sniff(text).is_ok()
 }
 
 /// Whether a value holds a build argument (`$NAME`, `${NAME}`).
