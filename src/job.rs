@@ -37,6 +37,10 @@ pub enum JobKind {
     List,
     Resolve,
     Config,
+    History,
+    Set,
+    Rollback,
+    Promote,
 }
 
 impl JobKind {
@@ -51,6 +55,10 @@ impl JobKind {
             JobKind::List => "list",
             JobKind::Resolve => "resolve",
             JobKind::Config => "config",
+            JobKind::History => "history",
+            JobKind::Set => "set",
+            JobKind::Rollback => "rollback",
+            JobKind::Promote => "promote",
         }
     }
 }
@@ -70,12 +78,17 @@ mod tests {
             JobKind::List,
             JobKind::Resolve,
             JobKind::Config,
+            JobKind::History,
+            JobKind::Set,
+            JobKind::Rollback,
+            JobKind::Promote,
         ];
         let names: Vec<&str> = jobs.iter().map(|j| j.name()).collect();
         assert_eq!(
             names,
             [
-                "pin", "check", "update", "verify", "unpin", "list", "resolve", "config"
+                "pin", "check", "update", "verify", "unpin", "list", "resolve", "config",
+                "history", "set", "rollback", "promote"
             ]
         );
         let modes: Vec<&str> = [Mode::Write, Mode::Diff, Mode::Check]

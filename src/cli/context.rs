@@ -26,6 +26,8 @@ pub(crate) struct Context {
     pub(crate) report: Report,
     /// The files the walk found, for the removal of stale temporary files.
     pub(crate) walked: Vec<PathBuf>,
+    /// `--commit`: the message body, when not one line per rewrite.
+    pub(crate) commit_body: Option<String>,
 }
 
 impl Context {
@@ -41,6 +43,7 @@ impl Context {
             settings: Settings::resolve(&files, flags)?,
             report: Report::new(mode, job, global.format),
             walked: Vec::new(),
+            commit_body: None,
         })
     }
 
@@ -154,7 +157,10 @@ impl Context {
             }
             _ => None,
         };
-        let body = commit_body(&outcome.messages);
+        let body = self
+            .commit_body
+            .take()
+            .unwrap_or_else(|| commit_body(&outcome.messages));
         let unpinnable = outcome.has_unpinnable();
         messages.append(&mut outcome.messages);
         if mode == Mode::Write {

@@ -7,6 +7,7 @@
 
 mod args;
 mod context;
+mod history;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -72,8 +73,17 @@ pub(crate) struct Global {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Status> {
-    if args.format == Format::Markdown && !matches!(args.command, Command::List(_)) {
-        anyhow::bail!("--format markdown is for `digestpin list`");
+    if args.format == Format::Markdown
+        && !matches!(args.command, Command::List(_) | Command::History(_))
+    {
+        anyhow::bail!("--format markdown is for `digestpin list` and `digestpin history`");
+    }
+    if matches!(args.format, Format::Sarif | Format::Github)
+        && matches!(args.command, Command::History(_))
+    {
+        anyhow::bail!(
+            "`digestpin history` lists past changes, not findings to annotate: use --format human, json or markdown"
+        );
     }
     if matches!(args.format, Format::Sarif | Format::Github)
         && matches!(args.command, Command::Config(_))
@@ -102,11 +112,15 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         Command::List(args) => run_list(&global, &args),
         Command::Resolve(args) => run_resolve(&global, &args),
         Command::Config(args) => run_config(&global, &args),
+        Command::History(args) => history::run_history(&global, &args),
+        Command::Set(args) => history::run_set(&global, &args),
+        Command::Rollback(args) => history::run_rollback(&global, &args),
+        Command::Promote(args) => history::run_promote(&global, &args),
     }
 }
 
 /// Prints the machine-readable document and returns the status.
-fn done(ctx: &mut Context, status: Status) -> anyhow::Result<Status> {
+pub(crate) fn done(ctx: &mut Context, status: Status) -> anyhow::Result<Status> {
     ctx.report.finish(status.code());
     Ok(status)
 }

@@ -43,6 +43,8 @@ pub enum Summary {
     Verify { pins: usize, findings: usize },
     /// `resolve`.
     Resolve { references: usize, failed: usize },
+    /// `history`: the changes listed and the commits they are in.
+    History { changes: usize, commits: usize },
 }
 
 /// The document as pretty-printed JSON, with a final newline.

@@ -11,6 +11,7 @@
 //! [`digestpin::job`], so the report layer does not import the command layer.
 
 mod github;
+mod history;
 mod human;
 mod json;
 mod markdown;
@@ -82,6 +83,16 @@ pub struct Record {
     /// `resolve`: the platform the digest was resolved for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// `history`, `rollback`: the commit (short) and its date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// `history`: the digest and tag before the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_tag: Option<String>,
     /// Printed on standard output (results) rather than standard error.
     #[serde(skip)]
     stdout: bool,
@@ -106,6 +117,10 @@ impl Record {
             kind: None,
             state: None,
             platform: None,
+            commit: None,
+            date: None,
+            from: None,
+            from_tag: None,
             stdout: false,
             path_normalised: false,
         }
