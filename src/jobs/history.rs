@@ -205,6 +205,9 @@ pub fn history(
         return Ok(Vec::new());
     }
     let mut changes = Vec::new();
+    // Grows with the sources of files renamed into the paths, so that older
+    // commits are read under the old names (as `git log --follow`).
+    let mut options = options.clone();
     for oid in walk {
         let commit = repo.find_commit(oid?)?;
         let time = commit.time();
@@ -219,7 +222,13 @@ pub fn history(
             Err(_) => None,
         };
         let tree = commit.tree()?;
-        let mut found = commit_changes(repo, workdir, parent_tree.as_ref(), &tree, options, rules)?;
+        let (mut found, sources) =
+            commit_changes(repo, workdir, parent_tree.as_ref(), &tree, &options, rules)?;
+        for source in sources {
+            if !options.pathspecs.iter().any(|p| under(&source, p)) {
+                options.pathspecs.push(source);
+            }
+        }
         found.sort_by(|a, b| (&a.0, a.1.line, a.1.column).cmp(&(&b.0, b.1.line, b.1.column)));
         for (path, seen, old) in found {
             changes.push(Change {
@@ -245,7 +254,8 @@ pub fn history(
 /// A change found in one commit: the file, the new reference, the old pin.
 type Found = (String, Seen, Option<Pin>);
 
-/// The changes one commit made to the pinned references under the paths.
+/// The changes one commit made to the pinned references under the paths,
+/// and the paths outside them that files under them were renamed from.
 fn commit_changes(
     repo: &Repository,
     workdir: &Path,
@@ -253,21 +263,27 @@ fn commit_changes(
     tree: &Tree<'_>,
     options: &HistoryOptions,
     rules: &Rules,
-) -> Result<Vec<Found>, HistoryError> {
+) -> Result<(Vec<Found>, Vec<String>), HistoryError> {
     let mut diff_options = DiffOptions::new();
     for spec in &options.pathspecs {
         diff_options.pathspec(spec);
     }
     let mut diff = repo.diff_tree_to_tree(parent, Some(tree), Some(&mut diff_options))?;
     if diff.deltas().len() == 0 {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let has_add = diff.deltas().any(|d| d.status() == Delta::Added);
     let has_delete = diff.deltas().any(|d| d.status() == Delta::Deleted);
     if has_add && has_delete {
         diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
     }
+    let renamed = if has_add && !options.pathspecs.is_empty() {
+        rename_sources(repo, parent, tree)?
+    } else {
+        BTreeMap::new()
+    };
     let mut out = Vec::new();
+    let mut sources = Vec::new();
     let blob = |id: Oid| -> Result<Vec<u8>, git2::Error> {
         if id.is_zero() {
             Ok(Vec::new())
@@ -288,7 +304,15 @@ fn commit_changes(
             continue;
         }
         let old = match (delta.status(), delta.old_file().path()) {
-            (Delta::Added, _) | (_, None) => Vec::new(),
+            // Added under the paths: renamed from outside them?
+            (Delta::Added, _) => match renamed.get(&new_path) {
+                Some((old_path, id)) => {
+                    sources.push(old_path.clone());
+                    references(workdir, old_path, &blob(*id)?, rules)
+                }
+                None => Vec::new(),
+            },
+            (_, None) => Vec::new(),
             (_, Some(old_path)) => references(
                 workdir,
                 &old_path.to_string_lossy(),
@@ -300,7 +324,28 @@ fn commit_changes(
             out.push((new_path.clone(), seen, old));
         }
     }
-    Ok(out)
+    Ok((out, sources))
+}
+
+/// The files a commit renamed, by new path: the old path and blob. Asked
+/// only when a file appeared under restricted paths, whose diff cannot see
+/// a source outside them.
+fn rename_sources(
+    repo: &Repository,
+    parent: Option<&Tree<'_>>,
+    tree: &Tree<'_>,
+) -> Result<BTreeMap<String, (String, Oid)>, HistoryError> {
+    let mut diff = repo.diff_tree_to_tree(parent, Some(tree), None)?;
+    diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+    Ok(diff
+        .deltas()
+        .filter(|d| d.status() == Delta::Renamed)
+        .filter_map(|d| {
+            let new = d.new_file().path()?.to_string_lossy().into_owned();
+            let old = d.old_file().path()?.to_string_lossy().into_owned();
+            Some((new, (old, d.old_file().id())))
+        })
+        .collect())
 }
 
 /// The pins of the image `name` (normalised) in the files under
