@@ -90,6 +90,7 @@ pub(super) fn run_set(global: &Global, args: &SetArgs) -> anyhow::Result<Status>
     let mode = args.rewrite.mode();
     let flags = args.paths.layer().merged(args.registry.layer());
     let mut ctx = Context::new(global, flags, mode, JobKind::Set)?;
+    let mut tag = args.tag.clone().or(reference.tag().map(String::from));
     if !args.offline {
         let resolver = ctx.resolver(args.registry.loopback_only)?;
         let key = DigestKey {
@@ -109,6 +110,10 @@ pub(super) fn run_set(global: &Global, args: &SetArgs) -> anyhow::Result<Status>
             ),
             None => anyhow::bail!("{}: the digest was not checked", args.reference),
         }
+        if tag.is_none() {
+            tag = registry_tag(&resolver, &key)
+                .with_context(|| format!("{}: cannot list its tags", args.reference))?;
+        }
     }
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let name = reference.normalized_name();
@@ -119,13 +124,29 @@ pub(super) fn run_set(global: &Global, args: &SetArgs) -> anyhow::Result<Status>
     let target = Target {
         name,
         digest: digest.to_string(),
-        tag: args.tag.clone().or(reference.tag().map(String::from)),
+        tag,
     };
     let outcome = set::set(&files, &[target], ctx.settings.style);
     let subject = format!("Set {image} to {digest}");
     let commit = Some((&args.commit, subject.as_str()));
     let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
     done(&mut ctx, status)
+}
+
+/// The tags asked for at most: ten pages of the tag list.
+const MAX_TAGS: usize = 1000;
+
+/// The one tag of the repository that names `key`'s digest; `None` when
+/// none or several do, or the list was cut at [`MAX_TAGS`].
+fn registry_tag(
+    resolver: &digestpin::registry::Resolver,
+    key: &DigestKey,
+) -> anyhow::Result<Option<String>> {
+    let found = resolver.tags_naming(key, MAX_TAGS)?;
+    Ok(match found.tags.as_slice() {
+        [tag] if found.complete => Some(tag.clone()),
+        _ => None,
+    })
 }
 
 pub(super) fn run_rollback(global: &Global, args: &RollbackArgs) -> anyhow::Result<Status> {

@@ -14,8 +14,9 @@
 //! [`pins_at`] reads the pins of one image at one revision, for `rollback
 //! --to`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Repository, Sort, Tree};
 
@@ -208,6 +209,12 @@ pub fn history(
     // Grows with the sources of files renamed into the paths, so that older
     // commits are read under the old names (as `git log --follow`).
     let mut options = options.clone();
+    let mut reader = Reader {
+        repo,
+        workdir,
+        rules,
+        cache: HashMap::new(),
+    };
     for oid in walk {
         let commit = repo.find_commit(oid?)?;
         let time = commit.time();
@@ -223,7 +230,7 @@ pub fn history(
         };
         let tree = commit.tree()?;
         let (mut found, sources) =
-            commit_changes(repo, workdir, parent_tree.as_ref(), &tree, &options, rules)?;
+            commit_changes(&mut reader, parent_tree.as_ref(), &tree, &options)?;
         for source in sources {
             if !options.pathspecs.iter().any(|p| under(&source, p)) {
                 options.pathspecs.push(source);
@@ -254,16 +261,49 @@ pub fn history(
 /// A change found in one commit: the file, the new reference, the old pin.
 type Found = (String, Seen, Option<Pin>);
 
+/// Reads the references of blobs, each (blob, path) once: a file's new
+/// version in one commit is its old version in the next one read.
+struct Reader<'r> {
+    repo: &'r Repository,
+    workdir: &'r Path,
+    rules: &'r Rules,
+    cache: HashMap<(Oid, String), Rc<Vec<Seen>>>,
+}
+
+impl Reader<'_> {
+    fn read(&mut self, id: Oid, path: &str) -> Result<Rc<Vec<Seen>>, git2::Error> {
+        let key = (id, path.to_string());
+        if let Some(seen) = self.cache.get(&key) {
+            return Ok(Rc::clone(seen));
+        }
+        let seen = if id.is_zero() {
+            Vec::new()
+        } else {
+            references(
+                self.workdir,
+                path,
+                self.repo.find_blob(id)?.content(),
+                self.rules,
+            )
+        };
+        if self.cache.len() >= 4096 {
+            self.cache.clear();
+        }
+        let seen = Rc::new(seen);
+        self.cache.insert(key, Rc::clone(&seen));
+        Ok(seen)
+    }
+}
+
 /// The changes one commit made to the pinned references under the paths,
 /// and the paths outside them that files under them were renamed from.
 fn commit_changes(
-    repo: &Repository,
-    workdir: &Path,
+    reader: &mut Reader<'_>,
     parent: Option<&Tree<'_>>,
     tree: &Tree<'_>,
     options: &HistoryOptions,
-    rules: &Rules,
 ) -> Result<(Vec<Found>, Vec<String>), HistoryError> {
+    let repo = reader.repo;
     let mut diff_options = DiffOptions::new();
     for spec in &options.pathspecs {
         diff_options.pathspec(spec);
@@ -284,13 +324,6 @@ fn commit_changes(
     };
     let mut out = Vec::new();
     let mut sources = Vec::new();
-    let blob = |id: Oid| -> Result<Vec<u8>, git2::Error> {
-        if id.is_zero() {
-            Ok(Vec::new())
-        } else {
-            Ok(repo.find_blob(id)?.content().to_vec())
-        }
-    };
     for delta in diff.deltas() {
         if matches!(delta.status(), Delta::Deleted | Delta::Unreadable) {
             continue;
@@ -299,7 +332,7 @@ fn commit_changes(
         else {
             continue;
         };
-        let new = references(workdir, &new_path, &blob(delta.new_file().id())?, rules);
+        let new = reader.read(delta.new_file().id(), &new_path)?;
         if new.iter().all(|s| s.pin.digest.is_none()) {
             continue;
         }
@@ -308,17 +341,14 @@ fn commit_changes(
             (Delta::Added, _) => match renamed.get(&new_path) {
                 Some((old_path, id)) => {
                     sources.push(old_path.clone());
-                    references(workdir, old_path, &blob(*id)?, rules)
+                    reader.read(*id, old_path)?
                 }
-                None => Vec::new(),
+                None => Rc::new(Vec::new()),
             },
-            (_, None) => Vec::new(),
-            (_, Some(old_path)) => references(
-                workdir,
-                &old_path.to_string_lossy(),
-                &blob(delta.old_file().id())?,
-                rules,
-            ),
+            (_, None) => Rc::new(Vec::new()),
+            (_, Some(old_path)) => {
+                reader.read(delta.old_file().id(), &old_path.to_string_lossy())?
+            }
         };
         for (seen, old) in file_changes(&old, &new, &options.images) {
             out.push((new_path.clone(), seen, old));

@@ -13,6 +13,7 @@ use super::auth::Session;
 use super::credentials::DockerConfig;
 use super::http::Http;
 use super::manifest::Registry;
+use super::tags::Tags;
 use super::{
     Described, DigestKey, RegistryError, ResolveError, ResolveKey, Resolved, ResolverOptions,
 };
@@ -104,6 +105,38 @@ impl Resolver {
     ) -> BTreeMap<DigestKey, Result<Described, ResolveError>> {
         self.batch(keys, None, |registry, key| async move {
             registry.describe(&key).await
+        })
+    }
+
+    /// The tags of `key`'s repository that name its digest: the tag list
+    /// (at most `max` tags, paged), then one HEAD per tag, concurrently
+    /// within the per-registry bound. `complete` is false when the list
+    /// was cut at `max`.
+    pub fn tags_naming(&self, key: &DigestKey, max: usize) -> Result<Tags, ResolveError> {
+        let listed = self
+            .runtime
+            .block_on(self.registry.tags(&key.registry, &key.repository, max))?;
+        let keys: Vec<ResolveKey> = listed
+            .tags
+            .iter()
+            .map(|tag| ResolveKey {
+                registry: key.registry.clone(),
+                repository: key.repository.clone(),
+                tag: tag.clone(),
+                platform: None,
+            })
+            .collect();
+        let resolved = self.batch(&keys, None, |registry, key| async move {
+            registry.resolve(&key).await
+        });
+        let tags = keys
+            .into_iter()
+            .filter(|k| matches!(resolved.get(k), Some(Ok(r)) if r.digest == key.digest))
+            .map(|k| k.tag)
+            .collect();
+        Ok(Tags {
+            tags,
+            complete: listed.complete,
         })
     }
 

@@ -19,6 +19,7 @@ mod credentials;
 mod http;
 mod manifest;
 mod platform;
+mod tags;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -28,6 +29,7 @@ pub use client::{Progress, Resolver};
 pub use credentials::{Credential, DockerConfig};
 pub use manifest::{MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST};
 pub use platform::{Platform, PlatformError};
+pub use tags::Tags;
 
 /// `HOST=URL`: resolve references of registry HOST at URL; HOST `*` maps every
 /// registry that has no mapping of its own.

@@ -282,6 +282,18 @@ fn set_checks_the_digest_at_the_registry_unless_offline() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
+    // No tag given: the one tag of the repository naming the digest.
+    let out = online(dir.path(), r, &["set", &format!("team/set-app@{one}")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(read(&app), before.replace("{image: team/set-app:1}", &format!("{{image: team/set-app@{one}}} # 1")));
+
+    // Two tags name it: no tag is chosen, the comment goes.
+    r.seed_index("team/set-app", "stable", "set-app-1");
+    assert_eq!(r.digest("team/set-app", "stable"), one);
+    let out = online(dir.path(), r, &["set", &format!("team/set-app@{one}"), "--diff"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!(text(&out.stdout));
+
     // Offline, no registry is asked (there is none here): the tag comment
     // goes when no tag is given.
     let out = run(
