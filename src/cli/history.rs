@@ -227,11 +227,7 @@ pub(super) fn run_promote(global: &Global, args: &PromoteArgs) -> anyhow::Result
         ctx.settings.style,
     );
     ctx.commit_body = Some(promote::commit_body(&promotion.moves));
-    let subject = format!(
-        "Promote {} to {}",
-        args.from.display(),
-        args.to.display()
-    );
+    let subject = format!("Promote {} to {}", args.from.display(), args.to.display());
     let commit = Some((&args.commit, subject.as_str()));
     let status = ctx.finish(
         mode,

@@ -328,7 +328,10 @@ fn commit_changes(
         if matches!(delta.status(), Delta::Deleted | Delta::Unreadable) {
             continue;
         }
-        let Some(new_path) = delta.new_file().path().map(|p| p.to_string_lossy().into_owned())
+        let Some(new_path) = delta
+            .new_file()
+            .path()
+            .map(|p| p.to_string_lossy().into_owned())
         else {
             continue;
         };

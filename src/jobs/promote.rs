@@ -126,7 +126,10 @@ pub fn promote(
         let mut old: Vec<Option<String>> = there.iter().map(|(d, _)| d.clone()).collect();
         old.sort();
         old.dedup();
-        if there.iter().any(|(d, t)| d.as_deref() != Some(&digest) || *t != tag) {
+        if there
+            .iter()
+            .any(|(d, t)| d.as_deref() != Some(&digest) || *t != tag)
+        {
             moves.push(Move {
                 image: image.clone(),
                 old,
@@ -174,8 +177,17 @@ pub fn commit_body(moves: &[Move]) -> String {
             .iter()
             .map(|d| d.as_deref().unwrap_or("unpinned"))
             .collect();
-        let tag = m.tag.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
-        out.push_str(&format!("- {}: {} -> {}{tag}\n", m.image, old.join(", "), m.new));
+        let tag = m
+            .tag
+            .as_deref()
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "- {}: {} -> {}{tag}\n",
+            m.image,
+            old.join(", "),
+            m.new
+        ));
     }
     out
 }

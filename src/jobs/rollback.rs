@@ -113,9 +113,8 @@ pub fn at_revision(
         .iter()
         .filter(|c| c.new.digest.as_deref() == Some(digest.as_str()))
         .find(|c| {
-            git2::Oid::from_str(&c.commit).is_ok_and(|oid| {
-                oid == at || repo.graph_descendant_of(at, oid).unwrap_or(false)
-            })
+            git2::Oid::from_str(&c.commit)
+                .is_ok_and(|oid| oid == at || repo.graph_descendant_of(at, oid).unwrap_or(false))
         })
         .cloned();
     Ok(Choice {

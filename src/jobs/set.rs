@@ -178,7 +178,8 @@ fn value_edits(
     // Only a changed value is an expected change (the check pairs changed
     // scalars in file order); a comment-only change keeps the value.
     if value != site.value {
-        fix.edits.push(Edit::replace(site.span.clone(), value.clone()));
+        fix.edits
+            .push(Edit::replace(site.span.clone(), value.clone()));
         fix.expected.push((site.value.clone(), value.clone()));
     }
     value

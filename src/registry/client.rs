@@ -113,9 +113,9 @@ impl Resolver {
     /// within the per-registry bound. `complete` is false when the list
     /// was cut at `max`.
     pub fn tags_naming(&self, key: &DigestKey, max: usize) -> Result<Tags, ResolveError> {
-        let listed = self
-            .runtime
-            .block_on(self.registry.tags(&key.registry, &key.repository, max))?;
+        let listed =
+            self.runtime
+                .block_on(self.registry.tags(&key.registry, &key.repository, max))?;
         let keys: Vec<ResolveKey> = listed
             .tags
             .iter()

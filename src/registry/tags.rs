@@ -101,7 +101,9 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             LINK,
-            "</v2/a/tags/list?n=100&last=b>; rel=\"next\"".parse().unwrap(),
+            "</v2/a/tags/list?n=100&last=b>; rel=\"next\""
+                .parse()
+                .unwrap(),
         );
         assert_eq!(
             next_page(&headers, &url).unwrap().as_str(),
@@ -109,7 +111,9 @@ mod tests {
         );
         headers.insert(
             LINK,
-            "<http://elsewhere/v2/a/tags/list>; rel=\"next\"".parse().unwrap(),
+            "<http://elsewhere/v2/a/tags/list>; rel=\"next\""
+                .parse()
+                .unwrap(),
         );
         assert_eq!(next_page(&headers, &url), None);
         assert_eq!(next_page(&HeaderMap::new(), &url), None);

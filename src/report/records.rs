@@ -101,7 +101,10 @@ impl Report {
                 tag,
                 commit,
             } => {
-                let tag_text = tag.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
+                let tag_text = tag
+                    .as_deref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default();
                 let source = match commit {
                     Some((id, date)) => format!(", the pin of commit {id} ({date})"),
                     None => ", a pin from before the history read".to_string(),

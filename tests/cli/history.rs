@@ -170,7 +170,12 @@ fn history_follows_renames_and_spellings() {
     // past its rename.
     let out = ok(
         &repo,
-        &["history", "docker.io/library/nginx", "--", "k8s/frontend.yaml"],
+        &[
+            "history",
+            "docker.io/library/nginx",
+            "--",
+            "k8s/frontend.yaml",
+        ],
         0,
     );
     insta::assert_snapshot!(text(&out.stdout));
@@ -211,7 +216,11 @@ fn rollback_goes_back_to_the_previous_pin_or_the_one_at_a_revision() {
     repo.commit(8, "roll back redis", &[("k8s/db.yaml", Some(&read(&db)))]);
 
     // The pin at an older revision, committed.
-    let out = ok(&repo, &["rollback", "redis", "--to", "HEAD~5", "--commit"], 0);
+    let out = ok(
+        &repo,
+        &["rollback", "redis", "--to", "HEAD~5", "--commit"],
+        0,
+    );
     assert_eq!(read(&db), pod(&[&format!("redis:7@{}", sha('1'))]));
     let head = repo.repo.head().unwrap().peel_to_commit().unwrap();
     insta::assert_snapshot!(head.message().unwrap());
@@ -285,12 +294,22 @@ fn set_checks_the_digest_at_the_registry_unless_offline() {
     // No tag given: the one tag of the repository naming the digest.
     let out = online(dir.path(), r, &["set", &format!("team/set-app@{one}")]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(read(&app), before.replace("{image: team/set-app:1}", &format!("{{image: team/set-app@{one}}} # 1")));
+    assert_eq!(
+        read(&app),
+        before.replace(
+            "{image: team/set-app:1}",
+            &format!("{{image: team/set-app@{one}}} # 1")
+        )
+    );
 
     // Two tags name it: no tag is chosen, the comment goes.
     r.seed_index("team/set-app", "stable", "set-app-1");
     assert_eq!(r.digest("team/set-app", "stable"), one);
-    let out = online(dir.path(), r, &["set", &format!("team/set-app@{one}"), "--diff"]);
+    let out = online(
+        dir.path(),
+        r,
+        &["set", &format!("team/set-app@{one}"), "--diff"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     insta::assert_snapshot!(text(&out.stdout));
 
@@ -298,7 +317,12 @@ fn set_checks_the_digest_at_the_registry_unless_offline() {
     // goes when no tag is given.
     let out = run(
         dir.path(),
-        &["set", &format!("team/set-app@{missing}"), "--offline", "--diff"],
+        &[
+            "set",
+            &format!("team/set-app@{missing}"),
+            "--offline",
+            "--diff",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     insta::assert_snapshot!(text(&out.stdout));
@@ -322,12 +346,22 @@ fn promote_moves_staging_pins_to_prod_overlays() {
         ],
     );
     let _filters = settings(&repo).bind_to_scope();
-    let args = ["promote", "--from", "overlays/staging", "--to", "overlays/prod"];
+    let args = [
+        "promote",
+        "--from",
+        "overlays/staging",
+        "--to",
+        "overlays/prod",
+    ];
 
     let out = ok(&repo, &[&args[..], &["--check"]].concat(), 1);
     insta::assert_snapshot!(text(&out.stderr));
 
-    let out = ok(&repo, &[&args[..], &["--format", "json", "--diff"]].concat(), 0);
+    let out = ok(
+        &repo,
+        &[&args[..], &["--format", "json", "--diff"]].concat(),
+        0,
+    );
     support::schema::validate(&support::schema::json_schema(), &out.stdout);
     insta::assert_snapshot!(text(&out.stdout));
 
@@ -346,5 +380,9 @@ fn promote_moves_staging_pins_to_prod_overlays() {
     );
 
     // Promoted: nothing more to do.
-    ok(&repo, &[&args[..], &["--check", "nginx", "ghcr.io/org/api"]].concat(), 0);
+    ok(
+        &repo,
+        &[&args[..], &["--check", "nginx", "ghcr.io/org/api"]].concat(),
+        0,
+    );
 }
