@@ -69,6 +69,7 @@ fn set_file(
         let at = Location::of(&file.path, finding.site());
         let (site, reference) = match finding {
             Finding::Skipped { site, reason } => {
+                outcome.summary.found += 1;
                 outcome.summary.skipped += 1;
                 outcome.messages.push(Message::Skipped {
                     at,
