@@ -84,7 +84,8 @@ pub fn promote(
             failed += 1;
             notes.push(Message::Unmatched {
                 path: from.to_path_buf(),
-                image: name.clone(),
+                image: crate::reference::Reference::parse(name)
+                    .map_or_else(|_| name.clone(), |r| r.familiar_name()),
                 reason: Unmatched::NotFound,
             });
         }

@@ -386,3 +386,27 @@ fn promote_moves_staging_pins_to_prod_overlays() {
         0,
     );
 }
+
+#[test]
+fn promote_refuses_an_image_pinned_two_ways_in_from() {
+    let repo = Repo::new();
+    let (a, b) = (sha('a'), sha('b'));
+    let staging = pod(&[&format!("nginx@{a} # 1.25"), &format!("nginx@{b} # 1.26")]);
+    let prod = pod(&["nginx:1.24", "redis:7"]);
+    repo.commit(
+        1,
+        "overlays",
+        &[
+            ("staging/pod.yaml", Some(&staging)),
+            ("prod/pod.yaml", Some(&prod)),
+        ],
+    );
+    let _filters = settings(&repo).bind_to_scope();
+    let out = ok(
+        &repo,
+        &["promote", "--from", "staging", "--to", "prod", "nginx", "busybox"],
+        2,
+    );
+    insta::assert_snapshot!(text(&out.stderr));
+    assert_eq!(read(&repo.path().join("prod/pod.yaml")), prod);
+}
