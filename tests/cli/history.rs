@@ -204,6 +204,10 @@ fn rollback_goes_back_to_the_previous_pin_or_the_one_at_a_revision() {
     let _filters = settings(&repo).bind_to_scope();
     let db = repo.path().join("k8s/db.yaml");
 
+    let out = ok(&repo, &["rollback", "redis", "--check", "--format", "json"], 1);
+    support::schema::validate(&support::schema::json_schema(), &out.stdout);
+    insta::assert_snapshot!(text(&out.stdout));
+
     let out = ok(&repo, &["rollback", "redis", "--diff"], 0);
     insta::assert_snapshot!(text(&out.stdout));
     insta::assert_snapshot!(text(&out.stderr));
