@@ -227,6 +227,9 @@ pub(super) fn run_promote(global: &Global, args: &PromoteArgs) -> anyhow::Result
         ctx.settings.style,
     );
     ctx.commit_body = Some(promote::commit_body(&promotion.moves));
+    if global.format == crate::report::Format::Markdown {
+        ctx.report.promotion_markdown(&promotion.moves);
+    }
     let subject = format!("Promote {} to {}", args.from.display(), args.to.display());
     let commit = Some((&args.commit, subject.as_str()));
     let status = ctx.finish(

@@ -74,9 +74,14 @@ pub(crate) struct Global {
 
 pub fn run(args: Args) -> anyhow::Result<Status> {
     if args.format == Format::Markdown
-        && !matches!(args.command, Command::List(_) | Command::History(_))
+        && !matches!(
+            args.command,
+            Command::List(_) | Command::History(_) | Command::Promote(_)
+        )
     {
-        anyhow::bail!("--format markdown is for `digestpin list` and `digestpin history`");
+        anyhow::bail!(
+            "--format markdown is for `digestpin list`, `digestpin history` and `digestpin promote`"
+        );
     }
     if matches!(args.format, Format::Sarif | Format::Github)
         && matches!(args.command, Command::History(_))

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use digestpin::jobs::history::{Change, Pin, date};
+use digestpin::jobs::promote::Move;
 use digestpin::jobs::rollback::short;
 
 use super::{Format, Level, Record, Report, human, json, print_stdout};
@@ -124,6 +125,32 @@ fn table(changes: &[Change]) -> String {
         ));
     }
     out
+}
+
+impl Report {
+    /// `promote --format markdown`: each image moved, old → new digest, for
+    /// a pull request's body.
+    pub fn promotion_markdown(&self, moves: &[Move]) {
+        let mut out = String::from("| Image | Tag | From | To |\n| --- | --- | --- | --- |\n");
+        for m in moves {
+            let old: Vec<String> = m
+                .old
+                .iter()
+                .map(|d| {
+                    d.as_deref()
+                        .map_or_else(|| "unpinned".to_string(), |d| format!("`{d}`"))
+                })
+                .collect();
+            out.push_str(&format!(
+                "| `{}` | {} | {} | `{}` |\n",
+                m.image,
+                m.tag.as_deref().unwrap_or("-").replace('|', "\\|"),
+                old.join(", "),
+                m.new
+            ));
+        }
+        print_stdout(&out);
+    }
 }
 
 impl Record {

@@ -204,7 +204,11 @@ fn rollback_goes_back_to_the_previous_pin_or_the_one_at_a_revision() {
     let _filters = settings(&repo).bind_to_scope();
     let db = repo.path().join("k8s/db.yaml");
 
-    let out = ok(&repo, &["rollback", "redis", "--check", "--format", "json"], 1);
+    let out = ok(
+        &repo,
+        &["rollback", "redis", "--check", "--format", "json"],
+        1,
+    );
     support::schema::validate(&support::schema::json_schema(), &out.stdout);
     insta::assert_snapshot!(text(&out.stdout));
 
@@ -369,6 +373,14 @@ fn promote_moves_staging_pins_to_prod_overlays() {
     support::schema::validate(&support::schema::json_schema(), &out.stdout);
     insta::assert_snapshot!(text(&out.stdout));
 
+    // A table for a pull request's body.
+    let out = ok(
+        &repo,
+        &[&args[..], &["--check", "--format", "markdown"]].concat(),
+        1,
+    );
+    insta::assert_snapshot!(text(&out.stdout));
+
     // One image only, then all with a commit.
     let out = ok(&repo, &[&args[..], &["nginx", "--diff"]].concat(), 0);
     insta::assert_snapshot!(text(&out.stdout));
@@ -408,7 +420,9 @@ fn promote_refuses_an_image_pinned_two_ways_in_from() {
     let _filters = settings(&repo).bind_to_scope();
     let out = ok(
         &repo,
-        &["promote", "--from", "staging", "--to", "prod", "nginx", "busybox"],
+        &[
+            "promote", "--from", "staging", "--to", "prod", "nginx", "busybox",
+        ],
         2,
     );
     insta::assert_snapshot!(text(&out.stderr));
