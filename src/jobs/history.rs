@@ -502,6 +502,52 @@ mod tests {
         assert_eq!(parse_date("2026-1-01"), None);
     }
 
+    fn seen(text: &str) -> Vec<Seen> {
+        references(Path::new("/r"), "k8s/pod.yaml", text.as_bytes(), &Rules::default())
+    }
+
+    #[test]
+    fn references_of_one_image_pair_in_file_order_across_spellings() {
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let pod = |images: &[String]| {
+            let mut out = String::from("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n");
+            for image in images {
+                out.push_str(&format!("    - image: {image}\n"));
+            }
+            out
+        };
+        let old = seen(&pod(&[
+            format!("nginx@{} # 1.25", d('a')),
+            "redis:7".to_string(),
+            format!("nginx@{} # 1.25", d('a')),
+        ]));
+        let new = seen(&pod(&[
+            format!("docker.io/library/nginx@{} # 1.25", d('a')),
+            format!("redis:7@{}", d('e')),
+            format!("library/nginx@{} # 1.26", d('b')),
+            format!("busybox@{}", d('c')),
+        ]));
+        let got: Vec<(usize, Option<Pin>)> = file_changes(&old, &new, &[])
+            .into_iter()
+            .map(|(s, old)| (s.line, old))
+            .collect();
+        let pin = |digest: Option<String>, tag: &str| Pin {
+            digest,
+            tag: Some(tag.to_string()),
+        };
+        assert_eq!(
+            got,
+            [
+                (6, Some(pin(None, "7"))),
+                (7, Some(pin(Some(d('a')), "1.25"))),
+                (8, None),
+            ]
+        );
+        let only_nginx = file_changes(&old, &new, &["docker.io/library/nginx".to_string()]);
+        assert_eq!(only_nginx.len(), 1);
+        assert_eq!(only_nginx[0].0.line, 7);
+    }
+
     #[test]
     fn paths_under_a_pathspec() {
         assert!(under("k8s/web.yaml", "k8s"));
