@@ -503,7 +503,12 @@ mod tests {
     }
 
     fn seen(text: &str) -> Vec<Seen> {
-        references(Path::new("/r"), "k8s/pod.yaml", text.as_bytes(), &Rules::default())
+        references(
+            Path::new("/r"),
+            "k8s/pod.yaml",
+            text.as_bytes(),
+            &Rules::default(),
+        )
     }
 
     #[test]
