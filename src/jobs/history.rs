@@ -304,6 +304,9 @@ fn commit_changes(
     options: &HistoryOptions,
 ) -> Result<(Vec<Found>, Vec<String>), HistoryError> {
     let repo = reader.repo;
+    if unchanged(parent, tree, &options.pathspecs) {
+        return Ok((Vec::new(), Vec::new()));
+    }
     let mut diff_options = DiffOptions::new();
     for spec in &options.pathspecs {
         diff_options.pathspec(spec);
@@ -358,6 +361,19 @@ fn commit_changes(
         }
     }
     Ok((out, sources))
+}
+
+/// Whether every path names the same object (or nothing) in both trees:
+/// the commit did not touch them, and no diff is needed.
+fn unchanged(parent: Option<&Tree<'_>>, tree: &Tree<'_>, pathspecs: &[String]) -> bool {
+    let Some(parent) = parent else {
+        return false;
+    };
+    !pathspecs.is_empty()
+        && pathspecs.iter().all(|spec| {
+            let at = |t: &Tree<'_>| t.get_path(Path::new(spec)).ok().map(|e| e.id());
+            !spec.contains(['*', '?', '[']) && at(parent) == at(tree)
+        })
 }
 
 /// The files a commit renamed, by new path: the old path and blob. Asked
