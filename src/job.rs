@@ -38,6 +38,10 @@ pub enum JobKind {
     Resolve,
     Config,
     Retag,
+    History,
+    Set,
+    Rollback,
+    Promote,
 }
 
 impl JobKind {
@@ -53,6 +57,10 @@ impl JobKind {
             JobKind::Resolve => "resolve",
             JobKind::Config => "config",
             JobKind::Retag => "retag",
+            JobKind::History => "history",
+            JobKind::Set => "set",
+            JobKind::Rollback => "rollback",
+            JobKind::Promote => "promote",
         }
     }
 }
@@ -72,12 +80,17 @@ mod tests {
             JobKind::List,
             JobKind::Resolve,
             JobKind::Config,
+            JobKind::History,
+            JobKind::Set,
+            JobKind::Rollback,
+            JobKind::Promote,
         ];
         let names: Vec<&str> = jobs.iter().map(|j| j.name()).collect();
         assert_eq!(
             names,
             [
-                "pin", "check", "update", "verify", "unpin", "list", "resolve", "config"
+                "pin", "check", "update", "verify", "unpin", "list", "resolve", "config",
+                "history", "set", "rollback", "promote"
             ]
         );
         let modes: Vec<&str> = [Mode::Write, Mode::Diff, Mode::Check]

@@ -52,6 +52,18 @@ pub fn digest_edit(text: &str, site: &Site, digest: &str) -> Option<EntryEdit> {
     ))
 }
 
+/// The edit replacing the entry's `newTag` value with `tag` (`set`,
+/// `promote`).
+pub fn tag_edit(text: &str, site: &Site, tag: &str) -> Option<EntryEdit> {
+    let (tree, entry) = locate(text, site)?;
+    let (_, value) = entry.new_tag?;
+    let value = tree.scalar(value)?;
+    Some((
+        Edit::replace(value.span.clone()?, tag),
+        (value.value.clone(), tag.to_string()),
+    ))
+}
+
 /// The edit removing the entry's `digest` field, where [`pin_edit`] puts
 /// it: right after `newTag`, on a line of its own in block style.
 pub fn unpin_edit(text: &str, site: &Site) -> Option<EntryEdit> {

@@ -71,6 +71,14 @@ pub(crate) enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (roff), e.g. `digestpin man > digestpin.1`.
     Man,
+    /// List every change of a pinned reference in the git history, newest first.
+    History(HistoryArgs),
+    /// Set every reference to IMAGE to the digest given.
+    Set(SetArgs),
+    /// Set IMAGE back to the digest it had before its last change in git history.
+    Rollback(RollbackArgs),
+    /// Write the digests pinned in one directory to the same images in another.
+    Promote(PromoteArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -253,6 +261,71 @@ pub(crate) struct ConfigArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub(crate) struct HistoryArgs {
+    /// Images to show, in any spelling (`nginx` is `docker.io/library/nginx`) [default: all]
+    pub(crate) images: Vec<String>,
+    /// Files and directories to read the history of, after `--` [default: .]
+    #[arg(last = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Only changes committed on or after this day (UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub(crate) since: Option<String>,
+    /// Show at most this many changes.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub(crate) max_count: Option<usize>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct SetArgs {
+    /// The image and its digest, `IMAGE@sha256:…` (a tag in it, `IMAGE:TAG@sha256:…`, is the tag comment).
+    #[arg(value_name = "IMAGE@DIGEST")]
+    pub(crate) reference: String,
+    #[command(flatten)]
+    pub(crate) paths: Paths,
+    #[command(flatten)]
+    pub(crate) rewrite: Rewrite,
+    #[command(flatten)]
+    pub(crate) commit: CommitArgs,
+    /// The tag comment to write [default: the tag in IMAGE@DIGEST, else the old comment is dropped]
+    #[arg(long, value_name = "TAG")]
+    pub(crate) tag: Option<String>,
+    /// Registry settings; `--offline` here skips the check that the digest exists.
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RollbackArgs {
+    /// The image, in any spelling.
+    pub(crate) image: String,
+    #[command(flatten)]
+    pub(crate) paths: Paths,
+    #[command(flatten)]
+    pub(crate) rewrite: Rewrite,
+    #[command(flatten)]
+    pub(crate) commit: CommitArgs,
+    /// Go back to the pin the image had at this revision (commit, tag, `HEAD~3`).
+    #[arg(long, value_name = "REV")]
+    pub(crate) to: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct PromoteArgs {
+    /// The directory whose pins are promoted (e.g. overlays/staging).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) from: PathBuf,
+    /// The directory whose references are rewritten (e.g. overlays/prod).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) to: PathBuf,
+    /// Images to promote, in any spelling [default: every image pinned in FROM]
+    pub(crate) images: Vec<String>,
+    #[command(flatten)]
+    pub(crate) rewrite: Rewrite,
+    #[command(flatten)]
+    pub(crate) commit: CommitArgs,
+}
+
+#[derive(Debug, clap::Args)]
 pub(crate) struct RegistryArgs {
     /// Resolve to this platform's manifest inside a multi-platform index (e.g. linux/arm64, linux/arm/v7) instead of the index.
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
@@ -311,6 +384,18 @@ impl RegistryArgs {
 }
 
 impl Paths {
+    /// Exactly `paths`, with the default walk.
+    pub(crate) fn only(paths: Vec<PathBuf>) -> Self {
+        Paths {
+            paths,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            hidden: false,
+            no_hidden: false,
+            no_ignore: false,
+        }
+    }
+
     pub(crate) fn layer(&self) -> Config {
         Config {
             include: (!self.include.is_empty()).then(|| self.include.clone()),

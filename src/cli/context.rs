@@ -30,6 +30,8 @@ pub(crate) struct Context {
     pub(crate) walked: Vec<PathBuf>,
     /// `--verbose`: requests by endpoint and method.
     requests: Arc<Mutex<RequestCounts>>,
+    /// `--commit`: the message body, when not one line per rewrite.
+    pub(crate) commit_body: Option<String>,
 }
 
 /// Requests sent, by endpoint (`scheme://host:port`) and method.
@@ -51,6 +53,7 @@ impl Context {
             report,
             walked: Vec::new(),
             requests: Arc::default(),
+            commit_body: None,
         })
     }
 
@@ -228,7 +231,10 @@ impl Context {
             }
             _ => None,
         };
-        let body = commit_body(&outcome.messages);
+        let body = self
+            .commit_body
+            .take()
+            .unwrap_or_else(|| commit_body(&outcome.messages));
         let unpinnable = outcome.has_unpinnable();
         messages.append(&mut outcome.messages);
         if mode == Mode::Write {

@@ -7,6 +7,7 @@
 
 mod args;
 mod context;
+mod history;
 mod retag;
 mod tags;
 
@@ -81,8 +82,22 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         Command::Man => return print_man(),
         _ => {}
     }
-    if args.format == Format::Markdown && !matches!(args.command, Command::List(_)) {
-        anyhow::bail!("--format markdown is for `digestpin list`");
+    if args.format == Format::Markdown
+        && !matches!(
+            args.command,
+            Command::List(_) | Command::History(_) | Command::Promote(_)
+        )
+    {
+        anyhow::bail!(
+            "--format markdown is for `digestpin list`, `digestpin history` and `digestpin promote`"
+        );
+    }
+    if matches!(args.format, Format::Sarif | Format::Github)
+        && matches!(args.command, Command::History(_))
+    {
+        anyhow::bail!(
+            "`digestpin history` lists past changes, not findings to annotate: use --format human, json or markdown"
+        );
     }
     if matches!(args.format, Format::Sarif | Format::Github)
         && matches!(args.command, Command::Config(_))
@@ -123,6 +138,10 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         Command::Cache(command) => run_cache(&global, &command),
         Command::Retag(args) => retag::run(&global, &args),
         Command::Completions(_) | Command::Man => unreachable!("handled above"),
+        Command::History(args) => history::run_history(&global, &args),
+        Command::Set(args) => history::run_set(&global, &args),
+        Command::Rollback(args) => history::run_rollback(&global, &args),
+        Command::Promote(args) => history::run_promote(&global, &args),
     }
 }
 
@@ -147,7 +166,7 @@ fn print_man() -> anyhow::Result<Status> {
 }
 
 /// Prints the machine-readable document and returns the status.
-fn done(ctx: &mut Context, status: Status) -> anyhow::Result<Status> {
+pub(crate) fn done(ctx: &mut Context, status: Status) -> anyhow::Result<Status> {
     ctx.request_counts();
     ctx.report.finish(status.code());
     Ok(status)

@@ -10,14 +10,21 @@
 //! - [`unpin`]: turn pins back into `name:tag`.
 //! - [`check`]: the offline policy gate.
 //! - [`list`]: every reference and its state.
+//! - [`history`]: every change of a pin in the git history.
+//! - [`set`]: set an image to a digest; [`rollback`] chooses the digest
+//!   from the history, [`promote`] from another directory.
 //!
 //! This module holds the vocabulary they share: [`Location`], [`Message`],
 //! [`Summary`] and [`Outcome`].
 
 pub mod check;
+pub mod history;
 pub mod list;
 pub mod pin;
+pub mod promote;
 pub mod provenance;
+pub mod rollback;
+pub mod set;
 mod tracked;
 pub mod unpin;
 pub mod update;
@@ -103,10 +110,38 @@ pub enum Message {
         path: PathBuf,
         error: FileError,
     },
+    /// `promote`: an image that is not promoted, and why (`path` is the
+    /// directory it was looked for in).
+    Unmatched {
+        path: PathBuf,
+        image: String,
+        reason: Unmatched,
+    },
+    /// `rollback`: the pin gone back to, and the commit it came from
+    /// (short id and date), when the history read holds it.
+    RolledBack {
+        image: String,
+        digest: String,
+        tag: Option<String>,
+        commit: Option<(String, String)>,
+    },
     FileFailed {
         path: PathBuf,
         error: FileError,
     },
+}
+
+/// Why `promote` leaves an image alone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unmatched {
+    #[error("no reference to it")]
+    NotFound,
+    #[error("referenced but not pinned; not promoted")]
+    NotPinned,
+    #[error("pinned differently ({}); not promoted", .0.join(", "))]
+    Conflicting(Vec<String>),
+    #[error("only here, no reference in {}", .0.display())]
+    MissingIn(PathBuf),
 }
 
 impl From<FileProblem> for Message {

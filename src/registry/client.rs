@@ -327,10 +327,36 @@ impl Resolver {
             };
             let same = self
                 .registry
-                .same_tags(&key.registry, &key.repository, &digest, except, keep)
+                .same_tags(
+                    &key.registry,
+                    &key.repository,
+                    &digest,
+                    except,
+                    keep,
+                    super::tags::PAGE * super::tags::MAX_PAGES,
+                )
                 .await?;
             Ok((digest, same))
         })
+    }
+
+    /// The tags of `key`'s repository that name its digest: the tag list
+    /// (at most `max` tags, paged), then one HEAD per tag, concurrently
+    /// within the per-registry bound. `complete` is false when the list
+    /// was cut at `max`.
+    pub fn tags_naming(
+        &self,
+        key: &DigestKey,
+        max: usize,
+    ) -> Result<super::SameTags, ResolveError> {
+        self.runtime.block_on(self.registry.same_tags(
+            &key.registry,
+            &key.repository,
+            &key.digest,
+            None,
+            &|_| true,
+            max,
+        ))
     }
 
     /// Whether each digest still exists in its repository.

@@ -22,7 +22,7 @@ use super::{ResolveError, redact_url};
 /// Tags asked for per page of `tags/list`.
 pub(super) const PAGE: usize = 100;
 /// The most pages read: 100,000 tags.
-const MAX_PAGES: usize = 1000;
+pub(super) const MAX_PAGES: usize = 1000;
 /// The largest page read.
 const PAGE_MAX: usize = 4 << 20;
 
@@ -40,6 +40,9 @@ pub struct SameTags {
     pub tags: Vec<String>,
     /// How many tags were compared (after the filter).
     pub compared: usize,
+    /// Whether every tag of the repository was listed (not cut at the
+    /// bound asked for).
+    pub complete: bool,
 }
 
 /// The `rel="next"` target of a `Link` header.
@@ -80,16 +83,19 @@ fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 impl Registry {
-    /// Every tag of the repository, page by page.
+    /// The tags of the repository, page by page, at most `max`; with
+    /// whether that was all of them.
     pub(super) async fn list_tags(
         &self,
         registry: &str,
         repository: &str,
-    ) -> Result<Vec<String>, ResolveError> {
+        max: usize,
+    ) -> Result<(Vec<String>, bool), ResolveError> {
         let http = &self.session.http;
         let mut url = http.url(registry, &format!("v2/{repository}/tags/list?n={PAGE}"))?;
         let mut seen = BTreeSet::new();
         let mut tags = Vec::new();
+        let mut complete = false;
         for _ in 0..MAX_PAGES {
             if !seen.insert(url.to_string()) {
                 break;
@@ -124,20 +130,34 @@ impl Registry {
                 .and_then(|v| v.to_str().ok())
                 .and_then(next_link)
                 .map(|target| url.join(target));
+            if tags.len() >= max {
+                complete = tags.len() == max && next.is_none();
+                tags.truncate(max);
+                break;
+            }
             match next {
-                Some(Ok(next)) => url = next,
+                // A link to another origin is not followed: the tag list
+                // stays with the registry asked.
+                Some(Ok(next)) if next.origin() == url.origin() => url = next,
+                Some(Ok(_)) => {
+                    complete = true;
+                    break;
+                }
                 Some(Err(e)) => {
                     return Err(ResolveError::InvalidResponse {
                         url: redact_url(&url),
                         reason: format!("bad Link header: {e}"),
                     });
                 }
-                None => break,
+                None => {
+                    complete = true;
+                    break;
+                }
             }
         }
         tags.sort();
         tags.dedup();
-        Ok(tags)
+        Ok((tags, complete))
     }
 
     /// The tags of `repository` other than `except` that `keep` keeps and
@@ -149,10 +169,10 @@ impl Registry {
         digest: &str,
         except: Option<&str>,
         keep: &dyn Fn(&str) -> bool,
+        max: usize,
     ) -> Result<SameTags, ResolveError> {
-        let tags: Vec<String> = self
-            .list_tags(registry, repository)
-            .await?
+        let (listed, complete) = self.list_tags(registry, repository, max).await?;
+        let tags: Vec<String> = listed
             .into_iter()
             .filter(|t| Some(t.as_str()) != except && keep(t))
             .collect();
@@ -170,6 +190,7 @@ impl Registry {
         Ok(SameTags {
             tags: same,
             compared: tags.len(),
+            complete,
         })
     }
 

@@ -45,6 +45,8 @@ pub enum Summary {
     Resolve { references: usize, failed: usize },
     /// `retag`: the tags named, and those that moved (or would).
     Retag { tags: usize, moved: usize },
+    /// `history`: the changes listed and the commits they are in.
+    History { changes: usize, commits: usize },
 }
 
 /// The document as pretty-printed JSON, with a final newline.

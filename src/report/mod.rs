@@ -12,6 +12,7 @@
 //! [`digestpin::job`], so the report layer does not import the command layer.
 
 mod github;
+mod history;
 mod human;
 mod json;
 mod markdown;
@@ -119,6 +120,16 @@ pub struct Record {
     /// `resolve --tags`: the other tags naming the digest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
+    /// `history`, `rollback`: the commit (short) and its date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// `history`: the digest and tag before the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_tag: Option<String>,
     /// Printed on standard output (results) rather than standard error.
     #[serde(skip)]
     stdout: bool,
@@ -146,6 +157,10 @@ impl Record {
             source: None,
             provenance: None,
             tags: None,
+            commit: None,
+            date: None,
+            from: None,
+            from_tag: None,
             stdout: false,
             path_normalised: false,
         }

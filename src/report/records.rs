@@ -1,6 +1,6 @@
 //! The record each library [`Message`] becomes: its level, rule and text.
 
-use digestpin::jobs::{Location, Message};
+use digestpin::jobs::{Location, Message, Unmatched};
 
 use super::{Level, Record, Report};
 
@@ -79,6 +79,49 @@ impl Report {
             }
             Message::FileFailed { path, error } => {
                 Record::for_file(path, Level::Error, "file-failed", error.to_string())
+            }
+            Message::Unmatched {
+                path,
+                image,
+                reason,
+            } => {
+                let (level, rule) = match reason {
+                    Unmatched::Conflicting(_) => (Level::Error, "conflicting-pins"),
+                    Unmatched::NotFound => (Level::Error, "image-not-found"),
+                    Unmatched::NotPinned | Unmatched::MissingIn(_) => (Level::Warning, "one-side"),
+                };
+                Record {
+                    reference: Some(image.clone()),
+                    ..Record::for_file(path, level, rule, format!("{image}: {reason}"))
+                }
+            }
+            Message::RolledBack {
+                image,
+                digest,
+                tag,
+                commit,
+            } => {
+                let tag_text = tag
+                    .as_deref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default();
+                let source = match commit {
+                    Some((id, date)) => format!(", the pin of commit {id} ({date})"),
+                    None => ", a pin from before the history read".to_string(),
+                };
+                Record {
+                    reference: Some(image.clone()),
+                    digest: Some(digest.clone()),
+                    tag: tag.clone(),
+                    commit: commit.as_ref().map(|(id, _)| id.clone()),
+                    date: commit.as_ref().map(|(_, date)| date.clone()),
+                    ..Record::new(
+                        None,
+                        Level::Note,
+                        "rollback-source",
+                        format!("{image}: back to {digest}{tag_text}{source}"),
+                    )
+                }
             }
         };
         Some(record)

@@ -22,6 +22,7 @@ mod formats;
 mod formats_yaml;
 mod helm;
 mod helm_digest;
+mod history;
 mod lifecycle;
 mod output;
 mod pin_fixtures;

@@ -198,7 +198,7 @@ fn a_format_a_command_cannot_honour_is_refused_with_the_reason() {
         ),
         (
             &["--format", "markdown", "check", "."][..],
-            "digestpin: error: --format markdown is for `digestpin list`\n",
+            "digestpin: error: --format markdown is for `digestpin list`, `digestpin history` and `digestpin promote`\n",
         ),
     ];
     for (args, stderr) in cases {
