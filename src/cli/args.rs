@@ -273,6 +273,11 @@ pub(crate) struct HistoryArgs {
     /// Show at most this many changes.
     #[arg(long, short = 'n', value_name = "N")]
     pub(crate) max_count: Option<usize>,
+    /// Read each new digest's OCI provenance (revision, source, version, created) from its registry.
+    #[arg(long)]
+    pub(crate) provenance: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
 }
 
 #[derive(Debug, clap::Args)]

@@ -50,7 +50,7 @@ fn pathspecs(workdir: &Path, cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<Ve
 }
 
 pub(super) fn run_history(global: &Global, args: &HistoryArgs) -> anyhow::Result<Status> {
-    let mut ctx = Context::new(global, Config::default(), Mode::Check, JobKind::History)?;
+    let mut ctx = Context::new(global, args.registry.layer(), Mode::Check, JobKind::History)?;
     let cwd = cwd()?;
     let (repo, workdir) = history::open(&cwd)?;
     let images = args
@@ -73,9 +73,20 @@ pub(super) fn run_history(global: &Global, args: &HistoryArgs) -> anyhow::Result
     };
     let rules = Rules::new(&ctx.settings.custom_resources)?;
     let changes = history::history(&repo, &workdir, &options, &rules)?;
+    if args.provenance {
+        let resolver = ctx.resolver(&args.registry)?;
+        let keys: Vec<DigestKey> = changes.iter().filter_map(history::change_key).collect();
+        let found = jobs::provenance::of_keys(&keys, &resolver);
+        ctx.report.set_provenance(found);
+    }
     ctx.report
         .history(&changes, global.format == crate::report::Format::Markdown);
-    done(&mut ctx, Status::Ok)
+    let status = if ctx.report.provenance_failures() {
+        Status::Error
+    } else {
+        Status::Ok
+    };
+    done(&mut ctx, status)
 }
 
 pub(super) fn run_set(global: &Global, args: &SetArgs) -> anyhow::Result<Status> {

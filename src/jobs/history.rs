@@ -72,6 +72,11 @@ pub struct Change {
     pub new: Pin,
 }
 
+/// The digest key of a change's new pin (for `history --provenance`).
+pub fn change_key(change: &Change) -> Option<crate::registry::DigestKey> {
+    super::provenance::key(&change.image, change.new.digest.as_deref()?)
+}
+
 /// What to look at.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryOptions {

@@ -3,11 +3,13 @@
 
 use std::collections::BTreeSet;
 
-use digestpin::jobs::history::{Change, Pin, date};
+use digestpin::jobs::history::{Change, Pin, change_key, date};
 use digestpin::jobs::promote::Move;
 use digestpin::jobs::rollback::short;
 
-use super::{Format, Level, Record, Report, human, json, print_stdout};
+use digestpin::registry::Provenance;
+
+use super::{Format, Level, Record, Report, human, json, markdown, print_stdout};
 
 /// `sha256:` and the first twelve hex digits, as `docker images` shows.
 fn short_digest(digest: &str) -> String {
@@ -47,19 +49,34 @@ impl Report {
             changes: changes.len(),
             commits: commits.len(),
         });
+        // With `--provenance`: each change's new digest's metadata.
+        let provenance: Option<Vec<Provenance>> = self.provenance.is_some().then(|| {
+            changes
+                .iter()
+                .map(|c| {
+                    self.provenance_of(change_key(c).as_ref())
+                        .unwrap_or_default()
+                })
+                .collect()
+        });
+        let found = |i: usize| provenance.as_ref().map(|p| &p[i]);
         match self.format {
-            Format::Human if markdown => print_stdout(&table(changes)),
+            Format::Human if markdown => print_stdout(&table(changes, provenance.as_deref())),
             Format::Human | Format::Markdown => {
                 let mut out = String::new();
-                for change in changes {
-                    out.push_str(&human::printable(&line(change)));
+                for (i, change) in changes.iter().enumerate() {
+                    out.push_str(&human::printable(&line(change, found(i))));
                     out.push('\n');
                 }
                 print_stdout(&out);
             }
             _ => {
                 // Records keep the order of the history (newest first).
-                let batch: Vec<Record> = changes.iter().map(record).collect();
+                let batch: Vec<Record> = changes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| record(c, found(i)))
+                    .collect();
                 self.records.extend(batch);
             }
         }
@@ -67,9 +84,9 @@ impl Report {
 }
 
 /// One change for people.
-fn line(change: &Change) -> String {
+fn line(change: &Change, provenance: Option<&Provenance>) -> String {
     format!(
-        "{}  {}  {}:{}  {}  {} → {}  {}",
+        "{}  {}  {}:{}  {}  {} → {}  {}{}",
         date(change.time, change.offset_minutes),
         short(&change.commit),
         change.path,
@@ -77,11 +94,12 @@ fn line(change: &Change) -> String {
         change.image,
         old_text(change.old.as_ref()),
         short_digest(change.new.digest.as_deref().unwrap_or_default()),
-        tags_text(change)
+        tags_text(change),
+        provenance.map(human::provenance_note).unwrap_or_default()
     )
 }
 
-fn record(change: &Change) -> Record {
+fn record(change: &Change, provenance: Option<&Provenance>) -> Record {
     let old = change.old.as_ref();
     Record {
         path: Some(change.path.clone()),
@@ -94,34 +112,62 @@ fn record(change: &Change) -> Record {
         commit: Some(short(&change.commit)),
         date: Some(date(change.time, change.offset_minutes)),
         to: Some(change.value.clone()),
+        provenance: provenance.cloned(),
         stdout: true,
-        ..Record::new(None, Level::Note, "history", line(change))
+        ..Record::new(None, Level::Note, "history", line(change, provenance))
     }
     .at(change.line, change.column)
 }
 
-/// The markdown table: one row per change.
-fn table(changes: &[Change]) -> String {
-    let mut out = String::from(
-        "| Date | Commit | File | Image | From | To | Tag |\n| --- | --- | --- | --- | --- | --- | --- |\n",
-    );
-    for change in changes {
+/// The markdown table: one row per change; with provenance, the new
+/// digest linked to its source commit and a revision column.
+fn table(changes: &[Change], provenance: Option<&[Provenance]>) -> String {
+    let mut out = String::from(match provenance {
+        Some(_) => {
+            "| Date | Commit | File | Image | From | To | Tag | Revision |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        }
+        None => {
+            "| Date | Commit | File | Image | From | To | Tag |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+        }
+    });
+    for (i, change) in changes.iter().enumerate() {
         let old = match change.old.as_ref() {
             Some(Pin {
                 digest: Some(d), ..
             }) => format!("`{}`", short_digest(d)),
             other => old_text(other),
         };
+        let found = provenance.map(|p| &p[i]);
+        let new = format!(
+            "`{}`",
+            short_digest(change.new.digest.as_deref().unwrap_or_default())
+        );
+        let new = match found.and_then(Provenance::commit_url) {
+            Some(url) => format!("[{new}]({url})"),
+            None => new,
+        };
+        let revision = match found {
+            Some(found) => format!(
+                " {} |",
+                found
+                    .revision
+                    .as_deref()
+                    .map(markdown::cell_text)
+                    .unwrap_or_default()
+            ),
+            None => String::new(),
+        };
         out.push_str(&format!(
-            "| {} | `{}` | {}:{} | `{}` | {} | `{}` | {} |\n",
+            "| {} | `{}` | {}:{} | `{}` | {} | {} | {} |{}\n",
             date(change.time, change.offset_minutes),
             short(&change.commit),
             change.path.replace('|', "\\|"),
             change.line,
             change.image,
             old,
-            short_digest(change.new.digest.as_deref().unwrap_or_default()),
+            new,
             tags_text(change).replace('|', "\\|"),
+            revision,
         ));
     }
     out

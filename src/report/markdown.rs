@@ -77,7 +77,7 @@ pub fn table_with_provenance(rows: &Rows, of: &dyn Fn(&str, &str) -> Option<Prov
 
 /// A value from an image's metadata as table text: markdown's table,
 /// link, HTML and code characters escaped, line breaks made spaces.
-fn cell_text(value: &str) -> String {
+pub(super) fn cell_text(value: &str) -> String {
     let mut out = String::new();
     for c in value.chars() {
         match c {

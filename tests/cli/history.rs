@@ -428,3 +428,77 @@ fn promote_refuses_an_image_pinned_two_ways_in_from() {
     insta::assert_snapshot!(text(&out.stderr));
     assert_eq!(read(&repo.path().join("prod/pod.yaml")), prod);
 }
+
+/// `history --provenance`: each new digest's OCI metadata beside its
+/// change, read from the real test registry (labels in the image config).
+#[test]
+fn history_provenance_names_each_new_digests_source_commit() {
+    use crate::support::image::Metadata;
+    let r = support::plain();
+    let label = |revision: &str, version: &str| Metadata {
+        labels: vec![
+            ("org.opencontainers.image.revision".into(), revision.into()),
+            (
+                "org.opencontainers.image.source".into(),
+                "https://github.com/acme/hist".into(),
+            ),
+            ("org.opencontainers.image.version".into(), version.into()),
+        ],
+        annotations: Vec::new(),
+    };
+    r.seed_single_with("prov/hist", "1", "prov-hist-1", &label("c0ffee01", "1.0.0"));
+    r.seed_single_with("prov/hist", "2", "prov-hist-2", &label("c0ffee02", "2.0.0"));
+    let (one, two) = (r.digest("prov/hist", "1"), r.digest("prov/hist", "2"));
+    let repo = Repo::new();
+    let image = |digest: &str, tag: &str| format!("registry.example/prov/hist@{digest} # {tag}");
+    repo.commit(
+        1,
+        "pin 1",
+        &[("k8s/app.yaml", Some(&pod(&[&image(&one, "1")])))],
+    );
+    repo.commit(
+        2,
+        "move to 2",
+        &[("k8s/app.yaml", Some(&pod(&[&image(&two, "2")])))],
+    );
+    let _filters = filters(&[repo.path()], &[(&one, "ONE"), (&two, "TWO")]).bind_to_scope();
+
+    let out = online(repo.path(), r, &["history", "--provenance"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (short_one, short_two) = (&one[..19], &two[..19]);
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "2026-01-02  {c2}  k8s/app.yaml:5  registry.example/prov/hist  {short_one} → {short_two}  1 → 2 [revision c0ffee02, source https://github.com/acme/hist, version 2.0.0]\n\
+             2026-01-01  {c1}  k8s/app.yaml:5  registry.example/prov/hist  new → {short_one}  1 [revision c0ffee01, source https://github.com/acme/hist, version 1.0.0]\n",
+            c1 = short_commit(&repo, 1),
+            c2 = short_commit(&repo, 0),
+        )
+    );
+    let out = online(
+        repo.path(),
+        r,
+        &["history", "--provenance", "--format", "markdown"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "| Date | Commit | File | Image | From | To | Tag | Revision |\n\
+             | --- | --- | --- | --- | --- | --- | --- | --- |\n\
+             | 2026-01-02 | `{c2}` | k8s/app.yaml:5 | `registry.example/prov/hist` | `{short_one}` | [`{short_two}`](https://github.com/acme/hist/commit/c0ffee02) | 1 → 2 | c0ffee02 |\n\
+             | 2026-01-01 | `{c1}` | k8s/app.yaml:5 | `registry.example/prov/hist` | new | [`{short_one}`](https://github.com/acme/hist/commit/c0ffee01) | 1 | c0ffee01 |\n",
+            c1 = short_commit(&repo, 1),
+            c2 = short_commit(&repo, 0),
+        )
+    );
+}
+
+/// The short id of the commit `back` commits before HEAD.
+fn short_commit(repo: &Repo, back: usize) -> String {
+    let mut commit = repo.repo.head().unwrap().peel_to_commit().unwrap();
+    for _ in 0..back {
+        commit = commit.parent(0).unwrap();
+    }
+    commit.id().to_string()[..7].to_string()
+}
