@@ -9,6 +9,7 @@
 mod support;
 
 mod action;
+mod action_release;
 mod commit;
 mod credentials;
 mod detect_mutations;
