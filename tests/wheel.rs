@@ -1,7 +1,10 @@
 //! The PyPI wheel (pyproject.toml, maturin with `bindings = "bin"`): built
-//! from this tree with maturin from PyPI (a release build, as the release
-//! workflow makes it, in `target/`), installed with pip into a fresh
-//! virtualenv without any index, and run on the demo (`fixtures/demo`). It
+//! from this tree with maturin from PyPI, installed with pip into a fresh
+//! virtualenv without any index, and run on the demo (`fixtures/demo`). The
+//! wheel is built with cargo's `dev` profile, reusing the test build in
+//! `target/debug` (a release build would add minutes to every cold run);
+//! the packaging is the one the release workflow uses, which builds the same
+//! wheel with `--release`. It
 //! needs `python3 -m maturin` and `python3 -m venv`
 //! (`scripts/install-test-deps.sh` installs maturin); without them it prints
 //! NOT RUN and why, except under CI, where it fails.
@@ -54,7 +57,15 @@ fn the_wheel_installs_into_a_fresh_virtualenv_and_checks_the_demo() {
     let dist = dir.path().join("dist");
     let build = Command::new("python3")
         .current_dir(root())
-        .args(["-m", "maturin", "build", "--release", "--locked", "--out"])
+        .args([
+            "-m",
+            "maturin",
+            "build",
+            "--profile",
+            "dev",
+            "--locked",
+            "--out",
+        ])
         .arg(&dist)
         .output()
         .unwrap();
