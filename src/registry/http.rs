@@ -59,6 +59,10 @@ impl Http {
                 attempt.follow()
             }
         });
+        // rustls's process-wide crypto provider: `ring` (see Cargo.toml). An
+        // error only says one is installed already (by an earlier client, or
+        // by a program embedding this library), which is then used.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .redirect(redirects)
             .timeout(options.timeout)

@@ -11,6 +11,7 @@ mod support;
 mod action;
 mod action_update;
 mod cache;
+mod action_release;
 mod commit;
 mod credentials;
 mod detect_mutations;
