@@ -23,3 +23,4 @@ mod lifecycle;
 mod output;
 mod pin_fixtures;
 mod resolve;
+mod write_batch;
