@@ -53,12 +53,16 @@ impl Resolver {
         work: impl Fn(&'a Registry, K) -> F,
     ) -> BTreeMap<K, T>
     where
-        K: Clone + Ord,
+        K: Clone + Ord + Repository,
         F: Future<Output = T>,
     {
         let mut unique = keys.to_vec();
         unique.sort();
         unique.dedup();
+        // Their token requests may be shared.
+        self.registry
+            .session
+            .plan(unique.iter().map(Repository::registry_repository));
         let done = AtomicUsize::new(0);
         let total = unique.len();
         let tasks = unique.iter().map(|key| {
@@ -112,6 +116,23 @@ impl Resolver {
         self.batch(keys, None, |registry, key| async move {
             registry.exists(&key).await
         })
+    }
+}
+
+/// A key's (registry, repository).
+trait Repository {
+    fn registry_repository(&self) -> (&str, &str);
+}
+
+impl Repository for ResolveKey {
+    fn registry_repository(&self) -> (&str, &str) {
+        (&self.registry, &self.repository)
+    }
+}
+
+impl Repository for DigestKey {
+    fn registry_repository(&self) -> (&str, &str) {
+        (&self.registry, &self.repository)
     }
 }
 

@@ -23,4 +23,5 @@ mod lifecycle;
 mod output;
 mod pin_fixtures;
 mod resolve;
+mod tokens;
 mod write_batch;
