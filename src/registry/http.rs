@@ -34,6 +34,11 @@ pub(super) struct Http {
     jobs: usize,
     retries: u32,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Per endpoint: whether a request got an answer yet. Until one has,
+    /// requests wait for it, so the connection it opened (with HTTP/2, the
+    /// only one needed) is there for them instead of each racing to open
+    /// its own.
+    opened: Mutex<HashMap<String, Arc<tokio::sync::Mutex<bool>>>>,
     /// Endpoints that stayed unreachable through every retry: later requests
     /// to them fail at once with the same error instead of retrying again.
     down: Mutex<HashMap<String, ResolveError>>,
@@ -88,6 +93,7 @@ impl Http {
             jobs: options.jobs,
             retries: options.retries,
             limits: Mutex::new(HashMap::new()),
+            opened: Mutex::new(HashMap::new()),
             down: Mutex::new(HashMap::new()),
         })
     }
@@ -143,6 +149,11 @@ impl Http {
             .clone()
     }
 
+    fn opened(&self, url: &Url) -> Arc<tokio::sync::Mutex<bool>> {
+        let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+        opened.entry(origin(url)).or_default().clone()
+    }
+
     /// One HTTP request with retries on connection errors, 5xx and 429.
     pub(super) async fn send(
         &self,
@@ -181,7 +192,15 @@ impl Http {
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(form.to_string());
         }
-        Ok(request.send().await)
+        let opened = self.opened(url);
+        let mut answered = opened.lock().await;
+        if *answered {
+            drop(answered);
+            return Ok(request.send().await);
+        }
+        let response = request.send().await;
+        *answered = response.is_ok();
+        Ok(response)
     }
 
     /// [`Http::send`] with an optional `application/x-www-form-urlencoded` body.

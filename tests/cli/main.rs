@@ -19,6 +19,7 @@ mod files;
 mod formats;
 mod formats_yaml;
 mod helm;
+mod http2;
 mod lifecycle;
 mod output;
 mod pin_fixtures;
