@@ -53,7 +53,11 @@ fn main() {
                     .send()
                     .await
                     .unwrap_or_else(|e| panic!("{url}: {e}"));
-                assert!(response.status().is_success(), "{url}: {}", response.status());
+                assert!(
+                    response.status().is_success(),
+                    "{url}: {}",
+                    response.status()
+                );
             }
         };
         let start = Instant::now();

@@ -42,8 +42,8 @@ fn scope(repository: &str) -> String {
 fn requests_for(log: &[Vec<String>], repositories: &[&str]) -> Vec<Vec<String>> {
     let scopes: Vec<String> = repositories.iter().map(|r| scope(r)).collect();
     log.iter()
-        .cloned()
         .filter(|request| request.iter().any(|s| scopes.contains(s)))
+        .cloned()
         .map(|mut request| {
             request.sort();
             request
