@@ -11,7 +11,7 @@
 //! exclude = ["vendor/**"]
 //! style = "comment"            # or "tag-digest"
 //! platform = "linux/amd64"
-//! jobs = 8
+//! jobs = 32
 //! timeout = 30
 //! retries = 4
 //! ca-file = "certs/corp-ca.pem"

@@ -343,7 +343,7 @@ pub(crate) struct RegistryArgs {
     /// Trust this extra CA certificate (PEM).
     #[arg(long, value_name = "PATH")]
     pub(crate) ca_file: Option<PathBuf>,
-    /// Concurrent requests per registry [default: 8]
+    /// Concurrent requests per registry [default: 32]
     #[arg(long, short = 'j')]
     pub(crate) jobs: Option<usize>,
     /// Timeout of one request, in seconds [default: 30]

@@ -1,11 +1,15 @@
 //! The atomic write every rewrite goes through: [`write()`] puts each new text
 //! in place through a temporary file in the same directory and a rename,
 //! keeping the file's permissions, and leaves alone a file another program
-//! changed since it was read. [`remove_temporaries`] (on a signal) and
-//! [`remove_stale_temporaries`] (leftovers of killed runs) clean up.
+//! changed since it was read. The changes are written as a batch: every
+//! temporary file is written and synced by a few threads at once, then each
+//! is renamed over its file (after the last look that the file is unchanged),
+//! then each directory is synced once. [`remove_temporaries`] (on a signal)
+//! and [`remove_stale_temporaries`] (leftovers of killed runs) clean up.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::FileChange;
 
@@ -27,21 +31,95 @@ pub struct WriteFailure {
     pub error: WriteError,
 }
 
+/// How many threads write and sync temporary files at once. Syncing is
+/// waiting on the disk, not work for the CPU: a few syncs in flight let the
+/// file system commit them together.
+const WRITE_THREADS: usize = 16;
+
 /// Writes each change through a temporary file in the same directory and a
-/// rename, keeping the original's permissions. A file whose bytes are no longer
-/// those that were read (another program changed it meanwhile) is left alone.
-/// Returns the failures.
+/// rename, keeping the original's permissions, as one batch: the temporary
+/// files are written and synced concurrently, then renamed, then their
+/// directories synced. A file whose bytes are no longer those that were read
+/// (another program changed it meanwhile) is left alone; so is a file whose
+/// temporary file could not be made. Each file is either its old bytes or
+/// its new bytes, never a mix. Returns the failures, in the order of
+/// `changes`.
 pub fn write(changes: &[FileChange]) -> Vec<WriteFailure> {
-    let mut failures = Vec::new();
-    for change in changes {
-        if let Err(error) = write_file(&change.path, &change.original, &change.updated) {
-            failures.push(WriteFailure {
-                path: change.path.clone(),
-                error,
-            });
+    let mut failed: Vec<(usize, WriteError)> = Vec::new();
+    // Stage 1: every temporary file written, its permissions set, synced.
+    let mut ready = Vec::new();
+    let prepared = parallel(changes, |change| prepare(&change.path, &change.updated));
+    for (i, (change, result)) in changes.iter().zip(prepared).enumerate() {
+        match result {
+            Ok(temp) => ready.push((i, change, temp)),
+            Err(error) => failed.push((i, WriteError::Write(error))),
         }
     }
-    failures
+    // Stage 2: the last look at each file, then the rename.
+    let renamed = parallel(&ready, |(_, change, temp)| {
+        replace(temp, &change.path, &change.original)
+    });
+    let mut dirs = Vec::new();
+    for ((i, change, _), result) in ready.iter().zip(renamed) {
+        match result {
+            Ok(()) => dirs.push(directory_of(&change.path)),
+            Err(error) => failed.push((*i, error)),
+        }
+    }
+    // Stage 3: each directory that got a new entry synced once, so the
+    // renames survive a crash.
+    dirs.sort();
+    dirs.dedup();
+    parallel(&dirs, |dir| sync_directory(dir));
+    // Temporary files not renamed are removed as their handles drop; then
+    // none of this batch's is left to remove on a signal.
+    let made: std::collections::HashSet<PathBuf> = ready
+        .iter()
+        .map(|(_, _, temp)| temp.temp.to_path_buf())
+        .collect();
+    drop(ready);
+    lock_temporaries().retain(|p| !made.contains(p));
+    failed.sort_by_key(|(i, _)| *i);
+    failed
+        .into_iter()
+        .map(|(i, error)| WriteFailure {
+            path: changes[i].path.clone(),
+            error,
+        })
+        .collect()
+}
+
+/// Runs `work` on every item with at most [`WRITE_THREADS`] threads; the
+/// results in the order of the items.
+fn parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let threads = WRITE_THREADS.min(items.len());
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, work(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// A temporary file written, synced and closed (removed when dropped).
+struct Prepared {
+    temp: tempfile::TempPath,
 }
 
 /// The prefix of our temporary files; the process id follows, so a later run
@@ -117,49 +195,56 @@ fn process_is_alive(pid: u32) -> bool {
     !proc.is_dir() || proc.join(pid.to_string()).exists()
 }
 
-fn write_file(path: &Path, original: &str, text: &str) -> Result<(), WriteError> {
+/// Stage 1 for one file: a temporary file beside it with the new text and
+/// the file's permissions, synced, closed (so a batch of thousands holds no
+/// descriptor open) and registered for [`remove_temporaries`].
+fn prepare(path: &Path, text: &str) -> Result<Prepared, std::io::Error> {
     let dir = directory_of(path);
-    let permissions = std::fs::metadata(path)
-        .map_err(WriteError::Write)?
-        .permissions();
+    let permissions = std::fs::metadata(path)?.permissions();
     // Made and registered under the lock, so an interruption either sees the
     // file or stops it from being made.
     let mut temp = {
         let mut paths = lock_temporaries();
         let temp = tempfile::Builder::new()
             .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
-            .tempfile_in(dir)
-            .map_err(WriteError::Write)?;
+            .tempfile_in(dir)?;
         paths.push(temp.path().to_path_buf());
         temp
     };
-    let temp_path = temp.path().to_path_buf();
-    // On error, dropping `temp` removes it.
-    let result = fill_and_replace(&mut temp, path, original, text, permissions).and_then(|()| {
-        temp.persist(path)
-            .map(drop)
-            .map_err(|e| WriteError::Write(e.error))
-    });
-    lock_temporaries().retain(|p| p != &temp_path);
-    result
+    let filled = temp
+        .write_all(text.as_bytes())
+        .and_then(|()| temp.as_file().set_permissions(permissions))
+        .and_then(|()| temp.as_file().sync_all());
+    if let Err(error) = filled {
+        // Dropping `temp` removes it.
+        let path = temp.path().to_path_buf();
+        lock_temporaries().retain(|p| p != &path);
+        return Err(error);
+    }
+    Ok(Prepared {
+        temp: temp.into_temp_path(),
+    })
 }
 
-fn fill_and_replace(
-    temp: &mut tempfile::NamedTempFile,
-    path: &Path,
-    original: &str,
-    text: &str,
-    permissions: std::fs::Permissions,
-) -> Result<(), WriteError> {
-    temp.write_all(text.as_bytes()).map_err(WriteError::Write)?;
-    temp.as_file().sync_all().map_err(WriteError::Write)?;
-    temp.as_file()
-        .set_permissions(permissions)
-        .map_err(WriteError::Write)?;
-    // Last look before the rename: is the file still what we read?
+/// Stage 2 for one file: the last look (is the file still what we read?),
+/// then the rename of its temporary file over it.
+fn replace(prepared: &Prepared, path: &Path, original: &str) -> Result<(), WriteError> {
     let now = std::fs::read(path).map_err(WriteError::Read)?;
     if now != original.as_bytes() {
         return Err(WriteError::Changed);
     }
-    Ok(())
+    std::fs::rename(&prepared.temp, path).map_err(WriteError::Write)
 }
+
+/// Syncs a directory, making the renames in it durable. Errors are not
+/// reported: the files are already in place (a crash may only bring back
+/// their old bytes), and some file systems cannot sync a directory.
+#[cfg(unix)]
+fn sync_directory(dir: &Path) {
+    if let Ok(handle) = std::fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}
+
+#[cfg(not(unix))]
+fn sync_directory(_dir: &Path) {}

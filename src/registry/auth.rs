@@ -7,11 +7,23 @@
 //! from the realm, or HTTP Basic, with the credentials Docker's configuration
 //! holds for the host contacted (looked up once per host, see
 //! `credentials`).
+//!
+//! Tokens stay one per repository, but the repositories a batch will ask
+//! for ([`Session::plan`]) share token requests: the first repository of an
+//! endpoint to need a token asks for the scopes of up to [`MAX_SCOPES`]
+//! planned repositories of that endpoint at once (the distribution token
+//! spec allows a repeated `scope`), and those repositories take the answer
+//! instead of asking again. The answer covers a repository when its JWT
+//! `access` claim (read, not verified) grants it `pull`; a token that is
+//! not a readable JWT is tried, and a refusal sends that repository back to
+//! a request of its own. A realm that grants fewer scopes than asked is
+//! asked one repository at a time from then on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::Engine as _;
 use reqwest::header::{HeaderMap, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode};
 use serde::Deserialize;
@@ -123,6 +135,48 @@ pub(super) struct Session {
     /// Keyed by endpoint, repository and the actions asked for (`pull`,
     /// `pull,push`): a push token is asked for separately.
     slots: Mutex<HashMap<(String, String, &'static str), AuthSlot>>,
+    tokens: Mutex<TokenBatches>,
+}
+
+/// The most repositories one token request asks for.
+pub(super) const MAX_SCOPES: usize = 50;
+
+/// Shared token requests (see the module's documentation).
+#[derive(Default)]
+struct TokenBatches {
+    /// Per endpoint origin: the repositories a batch will ask tokens for
+    /// that no token request has named yet, in order.
+    planned: HashMap<String, Vec<String>>,
+    /// (origin, repository) → the shared request that named it, taken once.
+    joined: HashMap<(String, String), Arc<TokenBatch>>,
+    /// Realms that granted fewer repositories than asked for.
+    single: HashSet<String>,
+}
+
+/// One token request for several repositories; the first to need its answer
+/// sends it, the others wait for it.
+struct TokenBatch {
+    realm: String,
+    service: Option<String>,
+    repositories: Vec<String>,
+    answer: tokio::sync::OnceCell<Result<Granted, ()>>,
+}
+
+/// A token and the repositories its JWT says it grants `pull` on (`None`:
+/// not a JWT we can read).
+#[derive(Clone)]
+struct Granted {
+    token: String,
+    covered: Option<HashSet<String>>,
+}
+
+/// An `Authorization` header answering a challenge, and whether it was made
+/// for this repository (a shared token of unknown coverage is only tried).
+pub(super) struct Answer {
+    header: Option<String>,
+    sure: bool,
+    /// How the header was obtained (for messages).
+    how: String,
 }
 
 impl Session {
@@ -133,6 +187,27 @@ impl Session {
             timeout,
             credentials: Mutex::new(HashMap::new()),
             slots: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(TokenBatches::default()),
+        }
+    }
+
+    /// Names the (registry, repository) pairs a batch is about to send
+    /// requests for, so that their token requests can be shared.
+    pub(super) fn plan<'a>(&self, keys: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen: HashSet<(String, String)> = HashSet::new();
+        for (registry, repository) in keys {
+            let Ok(url) = self.http.url(registry, "v2/") else {
+                continue;
+            };
+            let key = (origin(&url), repository.to_string());
+            if tokens.joined.contains_key(&key) || !seen.insert(key.clone()) {
+                continue;
+            }
+            let planned = tokens.planned.entry(key.0).or_default();
+            if !planned.contains(&key.1) {
+                planned.push(key.1);
+            }
         }
     }
 
@@ -226,14 +301,18 @@ impl Session {
         // A refused header is replaced (a token may have expired): by one
         // another request got meanwhile, or by asking once for a new one.
         // A second refusal of a header this request got itself is final.
+        // A shared token that is refused sends this repository to a token
+        // request of its own.
         let mut refreshed = false;
+        let mut tried = false;
         for _ in 0..4 {
             let response = self
                 .http
                 .send_body(method.clone(), url, header.as_deref(), accept, body)
                 .await?;
             let status = response.status();
-            if status != StatusCode::UNAUTHORIZED && !(refreshed && status == StatusCode::FORBIDDEN)
+            if status != StatusCode::UNAUTHORIZED
+                && !((refreshed || tried) && status == StatusCode::FORBIDDEN)
             {
                 return Ok(response);
             }
@@ -246,14 +325,15 @@ impl Session {
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_challenge);
             let mut state = slot.lock().await;
-            if state.generation == generation {
-                let (answer, how) = self
-                    .authenticate(repository, actions, url, challenge)
+            if state.generation == generation || tried {
+                let answer = self
+                    .authenticate(repository, actions, url, challenge, tried)
                     .await?;
-                state.header = answer;
-                state.how = Some(how);
+                state.header = answer.header;
+                state.how = Some(answer.how);
                 state.generation += 1;
-                refreshed = true;
+                refreshed = answer.sure;
+                tried = !answer.sure;
             }
             header = state.header.clone();
             generation = state.generation;
@@ -274,14 +354,16 @@ impl Session {
     }
 
     /// Answers a challenge: the `Authorization` header to send, if any,
-    /// and how it was obtained (for messages).
+    /// and how it was obtained (for messages). `alone`: ask for this
+    /// repository's token alone (a shared one was refused).
     async fn authenticate(
         &self,
         repository: &str,
         actions: &'static str,
         url: &Url,
         challenge: Option<Challenge>,
-    ) -> Result<(Option<String>, String), ResolveError> {
+        alone: bool,
+    ) -> Result<Answer, ResolveError> {
         // A broken credential helper (say, a Docker Desktop `credsStore` on a
         // machine without it) must not break public images: try anonymously
         // and report the helper only if anonymous access is refused.
@@ -293,30 +375,50 @@ impl Session {
             || "anonymously".to_string(),
             |c| format!("as user {}", c.username),
         );
+        let answer = |header, how| Answer {
+            header,
+            sure: true,
+            how,
+        };
         match challenge {
             Some(Challenge::Basic) => match (credential, helper_error) {
-                (Some(credential), _) => {
-                    Ok((Some(credential.basic()), format!("Basic auth {user}")))
-                }
+                (Some(credential), _) => Ok(answer(
+                    Some(credential.basic()),
+                    format!("Basic auth {user}"),
+                )),
                 (None, Some(error)) => Err(error),
-                (None, None) => Ok((None, "Basic auth, no credentials".into())),
+                (None, None) => Ok(answer(None, "Basic auth, no credentials".into())),
             },
             Some(Challenge::Bearer { realm, service }) => {
                 let how = format!(
                     "a Bearer token from {realm} {user}, scope repository:{repository}:{actions}"
                 );
-                let header = self
-                    .bearer(
-                        repository,
-                        actions,
+                let challenge = BearerChallenge {
+                    realm: &realm,
+                    service: service.as_deref(),
+                };
+                // Shared token requests are for pulls only; a push token is
+                // asked for alone.
+                if alone {
+                    self.ask_alone(&realm);
+                } else if actions == PULL
+                    && let Some(shared) = self
+                        .shared_token(repository, url, &challenge, credential.as_ref())
+                        .await
+                {
+                    return Ok(Answer { how, ..shared });
+                }
+                let token = self
+                    .token(
                         url,
-                        &realm,
-                        service,
-                        credential,
+                        &challenge,
+                        credential.as_ref(),
                         helper_error,
+                        &[repository],
+                        actions,
                     )
                     .await?;
-                Ok((header, how))
+                Ok(answer(Some(format!("Bearer {token}")), how))
             }
             None => Err(ResolveError::Unauthorized {
                 url: redact_url(url),
@@ -325,43 +427,146 @@ impl Session {
         }
     }
 
-    /// Answers a Bearer challenge: a token from the realm, asked for with
-    /// the credential (an identity token is exchanged with a POST).
-    #[allow(clippy::too_many_arguments)]
-    async fn bearer(
+    /// A token shared with other planned repositories of the endpoint, if
+    /// one covers (or may cover) `repository`; `None` to ask alone.
+    async fn shared_token(
         &self,
         repository: &str,
-        actions: &str,
         url: &Url,
-        realm: &str,
-        service: Option<String>,
-        credential: Option<Credential>,
+        challenge: &BearerChallenge<'_>,
+        credential: Option<&Credential>,
+    ) -> Option<Answer> {
+        let batch = self.token_batch(repository, url, challenge)?;
+        let answer = batch
+            .answer
+            .get_or_init(|| async {
+                let scopes: Vec<&str> = batch.repositories.iter().map(String::as_str).collect();
+                match self
+                    .token(url, challenge, credential, None, &scopes, PULL)
+                    .await
+                {
+                    Ok(token) => Ok(Granted {
+                        covered: jwt_pull_access(&token),
+                        token,
+                    }),
+                    Err(_) => Err(()),
+                }
+            })
+            .await;
+        let granted = match answer {
+            Ok(granted) => granted,
+            Err(()) => {
+                self.ask_alone(challenge.realm);
+                return None;
+            }
+        };
+        match &granted.covered {
+            Some(covered) if covered.len() < batch.repositories.len() => {
+                self.ask_alone(challenge.realm);
+            }
+            _ => {}
+        }
+        match &granted.covered {
+            Some(covered) if !covered.contains(repository) => None,
+            covered => Some(Answer {
+                header: Some(format!("Bearer {}", granted.token)),
+                sure: covered.is_some(),
+                how: String::new(),
+            }),
+        }
+    }
+
+    fn ask_alone(&self, realm: &str) {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .single
+            .insert(realm.to_string());
+    }
+
+    /// The shared token request that names `repository`: the one made for
+    /// it by another repository, or a new one naming it and the endpoint's
+    /// other planned repositories. `None` when it is to ask alone.
+    fn token_batch(
+        &self,
+        repository: &str,
+        url: &Url,
+        challenge: &BearerChallenge<'_>,
+    ) -> Option<Arc<TokenBatch>> {
+        let origin = origin(url);
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (origin.clone(), repository.to_string());
+        if let Some(batch) = tokens.joined.remove(&key)
+            && batch.realm == challenge.realm
+            && batch.service.as_deref() == challenge.service
+        {
+            return Some(batch);
+        }
+        let single = tokens.single.contains(challenge.realm);
+        let planned = tokens.planned.entry(origin.clone()).or_default();
+        planned.retain(|r| r != repository);
+        if single || planned.is_empty() {
+            return None;
+        }
+        let take = planned.len().min(MAX_SCOPES - 1);
+        let mut repositories = vec![repository.to_string()];
+        repositories.extend(planned.drain(..take));
+        let batch = Arc::new(TokenBatch {
+            realm: challenge.realm.to_string(),
+            service: challenge.service.map(str::to_string),
+            repositories,
+            answer: tokio::sync::OnceCell::new(),
+        });
+        for other in &batch.repositories[1..] {
+            tokens
+                .joined
+                .insert((origin.clone(), other.clone()), Arc::clone(&batch));
+        }
+        Some(batch)
+    }
+
+    /// A token from the realm for `actions` (`pull`, `pull,push`) on
+    /// `repositories`, asked for with the credential (an identity token is
+    /// exchanged with a POST).
+    async fn token(
+        &self,
+        url: &Url,
+        challenge: &BearerChallenge<'_>,
+        credential: Option<&Credential>,
         helper_error: Option<ResolveError>,
-    ) -> Result<Option<String>, ResolveError> {
+        repositories: &[&str],
+        actions: &str,
+    ) -> Result<String, ResolveError> {
+        let realm = challenge.realm;
         let mut token_url = Url::parse(realm).map_err(|e| ResolveError::InvalidResponse {
             url: redact_url(url),
             reason: format!("bad token realm `{realm}`: {e}"),
         })?;
+        let scopes: Vec<String> = repositories
+            .iter()
+            .map(|r| format!("repository:{r}:{actions}"))
+            .collect();
         {
             let mut query = token_url.query_pairs_mut();
-            if let Some(service) = &service {
+            if let Some(service) = challenge.service {
                 query.append_pair("service", service);
             }
-            query.append_pair("scope", &format!("repository:{repository}:{actions}"));
+            for scope in &scopes {
+                query.append_pair("scope", scope);
+            }
         }
-        let response = match credential
-            .as_ref()
-            .and_then(|c| c.identity_token.as_deref())
-        {
+        let response = match credential.and_then(|c| c.identity_token.as_deref()) {
             // An identity token (e.g. from `az acr login`) is an OAuth2
             // refresh token: exchange it with a POST to the realm.
             Some(refresh_token) => {
                 let mut form = url::form_urlencoded::Serializer::new(String::new());
                 form.append_pair("grant_type", "refresh_token")
                     .append_pair("refresh_token", refresh_token)
-                    .append_pair("client_id", "digestpin")
-                    .append_pair("scope", &format!("repository:{repository}:{actions}"));
-                if let Some(service) = &service {
+                    .append_pair("client_id", "digestpin");
+                for scope in &scopes {
+                    form.append_pair("scope", scope);
+                }
+                if let Some(service) = challenge.service {
                     form.append_pair("service", service);
                 }
                 let mut realm_url = token_url.clone();
@@ -371,7 +576,7 @@ impl Session {
                     .await?
             }
             None => {
-                let basic = credential.as_ref().map(Credential::basic);
+                let basic = credential.map(Credential::basic);
                 self.http
                     .send(Method::GET, &token_url, basic.as_deref(), None)
                     .await?
@@ -396,8 +601,7 @@ impl Session {
         if !response.status().is_success() {
             return Err(status_error(response.status(), &token_url));
         }
-        let token = read_token(response, &token_url).await?;
-        Ok(Some(format!("Bearer {token}")))
+        read_token(response, &token_url).await
     }
 
     /// GETs a body of at most `limit` bytes; a transfer broken mid-body is
@@ -451,9 +655,74 @@ async fn read_token(response: Response, token_url: &Url) -> Result<String, Resol
     Ok(token)
 }
 
+/// A Bearer challenge's realm and service.
+struct BearerChallenge<'a> {
+    realm: &'a str,
+    service: Option<&'a str>,
+}
+
+/// The repositories a JWT's `access` claim grants `pull` on, read without
+/// checking the signature (the registry checks it; this only tells which
+/// repositories may use the token). `None` when the token is not a JWT with
+/// an `access` claim.
+fn jwt_pull_access(token: &str) -> Option<HashSet<String>> {
+    #[derive(Deserialize)]
+    struct Claims {
+        access: Vec<Access>,
+    }
+    #[derive(Deserialize)]
+    struct Access {
+        #[serde(rename = "type")]
+        kind: String,
+        name: String,
+        #[serde(default)]
+        actions: Vec<String>,
+    }
+    let mut parts = token.split('.');
+    let (_, payload, _, None) = (parts.next()?, parts.next()?, parts.next()?, parts.next()) else {
+        return None;
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: Claims = serde_json::from_slice(&bytes).ok()?;
+    Some(
+        claims
+            .access
+            .into_iter()
+            .filter(|a| a.kind == "repository" && a.actions.iter().any(|x| x == "pull" || x == "*"))
+            .map(|a| a.name)
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jwt_access_is_read_and_anything_else_is_unknown() {
+        let b64 = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let header = b64(serde_json::json!({"alg": "RS256"}));
+        let claims = b64(serde_json::json!({"access": [
+            {"type": "repository", "name": "team/a", "actions": ["pull"]},
+            {"type": "repository", "name": "team/b", "actions": []},
+            {"type": "repository", "name": "team/c", "actions": ["push", "*"]},
+            {"type": "registry", "name": "catalog", "actions": ["*"]},
+        ]}));
+        let covered = jwt_pull_access(&format!("{header}.{claims}.c2ln"));
+        assert_eq!(
+            covered,
+            Some(HashSet::from(["team/a".to_string(), "team/c".to_string()]))
+        );
+        let no_access = b64(serde_json::json!({"sub": "x"}));
+        assert_eq!(jwt_pull_access(&format!("{header}.{no_access}.c2ln")), None);
+        assert_eq!(jwt_pull_access("opaque-token"), None);
+        assert_eq!(jwt_pull_access(&format!("{header}.{claims}")), None);
+        assert_eq!(jwt_pull_access("a.!!!.c"), None);
+    }
 
     #[test]
     fn bearer_challenge() {

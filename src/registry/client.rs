@@ -91,12 +91,16 @@ impl Resolver {
         work: impl Fn(&'a Registry, K) -> F,
     ) -> BTreeMap<K, T>
     where
-        K: Clone + Ord,
+        K: Clone + Ord + Repository,
         F: Future<Output = T>,
     {
         let mut unique = keys.to_vec();
         unique.sort();
         unique.dedup();
+        // Their token requests may be shared.
+        self.registry
+            .session
+            .plan(unique.iter().map(Repository::registry_repository));
         let done = AtomicUsize::new(0);
         let total = unique.len();
         let tasks = unique.iter().map(|key| {
@@ -199,7 +203,7 @@ impl Resolver {
         store: impl Fn(&Cache, &K, &T),
     ) -> BTreeMap<K, Result<T, ResolveError>>
     where
-        K: Clone + Ord,
+        K: Clone + Ord + Repository,
         F: Future<Output = Result<T, ResolveError>>,
     {
         let Some(cache) = &self.cache else {
@@ -376,6 +380,23 @@ impl Resolver {
 
     fn digest_url(&self, key: &DigestKey) -> Option<String> {
         self.cache_url(&key.registry, &key.repository, &key.digest)
+    }
+}
+
+/// A key's (registry, repository).
+trait Repository {
+    fn registry_repository(&self) -> (&str, &str);
+}
+
+impl Repository for ResolveKey {
+    fn registry_repository(&self) -> (&str, &str) {
+        (&self.registry, &self.repository)
+    }
+}
+
+impl Repository for DigestKey {
+    fn registry_repository(&self) -> (&str, &str) {
+        (&self.registry, &self.repository)
     }
 }
 

@@ -34,6 +34,11 @@ pub(super) struct Http {
     jobs: usize,
     retries: u32,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Per endpoint: whether a request got an answer yet. Until one has,
+    /// requests wait for it, so the connection it opened (with HTTP/2, the
+    /// only one needed) is there for them instead of each racing to open
+    /// its own.
+    opened: Mutex<HashMap<String, Arc<tokio::sync::Mutex<bool>>>>,
     /// Endpoints that stayed unreachable through every retry: later requests
     /// to them fail at once with the same error instead of retrying again.
     down: Mutex<HashMap<String, ResolveError>>,
@@ -94,6 +99,7 @@ impl Http {
             jobs: options.jobs,
             retries: options.retries,
             limits: Mutex::new(HashMap::new()),
+            opened: Mutex::new(HashMap::new()),
             down: Mutex::new(HashMap::new()),
             trace: None,
         })
@@ -155,6 +161,11 @@ impl Http {
             .clone()
     }
 
+    fn opened(&self, url: &Url) -> Arc<tokio::sync::Mutex<bool>> {
+        let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+        opened.entry(origin(url)).or_default().clone()
+    }
+
     /// One HTTP request with retries on connection errors, 5xx and 429.
     pub(super) async fn send(
         &self,
@@ -195,7 +206,18 @@ impl Http {
                 .body(bytes.to_vec());
         }
         let started = std::time::Instant::now();
-        let result = request.send().await;
+        // The first request to an endpoint goes alone, so that the others
+        // share its connection (one HTTP/2 connection per registry).
+        let opened = self.opened(url);
+        let mut answered = opened.lock().await;
+        let result = if *answered {
+            drop(answered);
+            request.send().await
+        } else {
+            let result = request.send().await;
+            *answered = result.is_ok();
+            result
+        };
         if let (Some(trace), Some(method)) = (&self.trace, shown) {
             trace(&super::TraceEvent::Request {
                 method,

@@ -286,7 +286,7 @@ fn a_file_that_cannot_be_read_fails_every_command() {
 
 /// A TCP proxy in front of `target` that runs `hook` once, when the first
 /// connection arrives and before anything is forwarded.
-fn proxy(target: String, hook: impl FnOnce() + Send + 'static) -> String {
+pub(super) fn proxy(target: String, hook: impl FnOnce() + Send + 'static) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {

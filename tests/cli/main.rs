@@ -9,9 +9,9 @@
 mod support;
 
 mod action;
+mod action_release;
 mod action_update;
 mod cache;
-mod action_release;
 mod commit;
 mod credentials;
 mod detect_mutations;
@@ -24,6 +24,7 @@ mod formats_yaml;
 mod helm;
 mod helm_digest;
 mod history;
+mod http2;
 mod lifecycle;
 mod output;
 mod pin_fixtures;
@@ -32,4 +33,6 @@ mod resolve;
 mod retag;
 mod sniff;
 mod tags;
+mod tokens;
 mod tooling;
+mod write_batch;

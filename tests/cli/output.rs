@@ -141,7 +141,7 @@ fn config_show_prints_every_setting_in_both_formats() {
     assert_eq!(
         text(&out.stdout),
         "# no .digestpin.toml found; defaults in force\n\
-         include = []  # default\nexclude = []  # default\nstyle = \"comment\"  # default\njobs = 8  # default\ntimeout = 30  # default\nretries = 4  # default\nmirrors = []  # default\nverify-digest = false  # default\ncache-ttl = \"5m\"  # default\ncustom-resources = []  # default\n\
+         include = []  # default\nexclude = []  # default\nstyle = \"comment\"  # default\njobs = 32  # default\ntimeout = 30  # default\nretries = 4  # default\nmirrors = []  # default\nverify-digest = false  # default\ncache-ttl = \"5m\"  # default\ncustom-resources = []  # default\n\
          \n[policy]\ndeny-latest = false  # default\nallow = []  # default\n\n[helm]\nstyle = \"auto\"  # default\nreads-digest = []  # default\n"
     );
 

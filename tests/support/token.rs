@@ -2,7 +2,10 @@
 //! process: it checks HTTP Basic credentials, grants the requested scope, and
 //! signs RS256 JWTs with a key the registry trusts (the certificate goes in the
 //! JWT's `x5c` header and in the registry's `rootcertbundle`). It counts token
-//! requests per repository, so tests can check that tokens are reused.
+//! requests per repository, so tests can check that tokens are reused, and
+//! logs the scopes of each request; [`TokenServer::grant_first_scope_only`]
+//! makes it grant only the first scope of a request, as servers that take a
+//! single `scope` do.
 
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -28,6 +31,15 @@ pub struct TokenServer {
     pub port: u16,
     pub cert: PathBuf,
     requests: Arc<Mutex<HashMap<String, usize>>>,
+    log: Arc<Mutex<Vec<Vec<String>>>>,
+    first_only: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// What the serving threads share.
+struct State {
+    counter: Arc<Mutex<HashMap<String, usize>>>,
+    log: Arc<Mutex<Vec<Vec<String>>>>,
+    first_only: Arc<std::sync::atomic::AtomicBool>,
 }
 
 struct Signer {
@@ -62,19 +74,38 @@ impl TokenServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(HashMap::new()));
-        let counter = requests.clone();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let first_only = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let state = Arc::new(State {
+            counter: requests.clone(),
+            log: log.clone(),
+            first_only: first_only.clone(),
+        });
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let signer = signer.clone();
-                let counter = counter.clone();
-                std::thread::spawn(move || serve(stream, &signer, &counter));
+                let state = state.clone();
+                std::thread::spawn(move || serve(stream, &signer, &state));
             }
         });
         TokenServer {
             port,
             cert,
             requests,
+            log,
+            first_only,
         }
+    }
+
+    /// The `scope` parameters of each token request so far, in order.
+    pub fn scope_log(&self) -> Vec<Vec<String>> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// From now on, grant only the first scope of each request.
+    pub fn grant_first_scope_only(&self) {
+        self.first_only
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn realm(&self) -> String {
@@ -92,7 +123,8 @@ impl TokenServer {
     }
 }
 
-fn serve(stream: TcpStream, signer: &Signer, counter: &Mutex<HashMap<String, usize>>) {
+fn serve(stream: TcpStream, signer: &Signer, state: &State) {
+    let counter = &state.counter;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request_line = String::new();
@@ -129,11 +161,19 @@ fn serve(stream: TcpStream, signer: &Signer, counter: &Mutex<HashMap<String, usi
         }
         params.extend(url::form_urlencoded::parse(&body).into_owned());
     }
-    let scopes: Vec<&str> = params
+    let mut scopes: Vec<&str> = params
         .iter()
         .filter(|(k, _)| k == "scope")
         .map(|(_, v)| v.as_str())
         .collect();
+    state
+        .log
+        .lock()
+        .unwrap()
+        .push(scopes.iter().map(|s| s.to_string()).collect());
+    if state.first_only.load(std::sync::atomic::Ordering::SeqCst) {
+        scopes.truncate(1);
+    }
 
     let refresh = params
         .iter()

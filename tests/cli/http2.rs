@@ -1,0 +1,103 @@
+//! Connections: over TLS the registry is asked with HTTP/2 (ALPN), every
+//! request of a run sharing one connection; over plain HTTP, keep-alive
+//! connections are reused, never more than `--jobs` at once.
+
+use std::io::{Read as _, Write as _};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::support;
+use crate::support::Registry;
+use crate::support::cli::text;
+
+/// A TCP proxy in front of `target` that counts the connections it accepts.
+fn counting_proxy(target: String) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            counted.fetch_add(1, Ordering::SeqCst);
+            let Ok(server) = TcpStream::connect(&target) else {
+                return;
+            };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    while let Ok(n) = from.read(&mut buf) {
+                        if n == 0 || to.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = to.shutdown(Shutdown::Write);
+                });
+            }
+        }
+    });
+    (port, count)
+}
+
+/// Seeds `n` repositories `{prefix}{i}:v1`; their references as written
+/// for `registry.example.com` and the output `resolve` prints for them.
+fn seed(r: &Registry, prefix: &str, n: usize) -> (Vec<String>, String) {
+    let images: Vec<(String, String)> = (0..n)
+        .map(|i| (format!("{prefix}{i}"), "v1".to_string()))
+        .collect();
+    r.seed_many(&images);
+    let references: Vec<String> = images
+        .iter()
+        .map(|(repo, tag)| format!("registry.example.com/{repo}:{tag}"))
+        .collect();
+    let expected = references
+        .iter()
+        .map(|reference| {
+            let (name, tag) = reference.rsplit_once(':').unwrap();
+            let repo = name.strip_prefix("registry.example.com/").unwrap();
+            format!("{reference} {}\n", r.digest(repo, tag))
+        })
+        .collect();
+    (references, expected)
+}
+
+#[test]
+fn over_tls_every_request_shares_one_http2_connection() {
+    let r = Registry::start_tls();
+    let (references, expected) = seed(&r, "h2/app", 24);
+    let (port, connections) = counting_proxy(r.host());
+    let ca = r.ca.clone().unwrap();
+    let out = support::digestpin()
+        .args(["resolve", "--loopback-only", "--mirror"])
+        .arg(format!("*=https://127.0.0.1:{port}"))
+        .arg("--ca-file")
+        .arg(&ca)
+        .args(&references)
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), expected, "{}", text(&out.stderr));
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn over_plain_http_connections_are_kept_alive_and_at_most_jobs() {
+    let r = support::plain();
+    let (references, expected) = seed(r, "h1/app", 24);
+    let (port, connections) = counting_proxy(r.host());
+    let out = support::digestpin()
+        .args(["resolve", "--loopback-only", "--jobs", "4", "--mirror"])
+        .arg(format!("*=http://127.0.0.1:{port}"))
+        .args(&references)
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), expected, "{}", text(&out.stderr));
+    let opened = connections.load(Ordering::SeqCst);
+    assert!(
+        (1..=4).contains(&opened),
+        "{opened} connections for 24 requests"
+    );
+}
