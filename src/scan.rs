@@ -113,20 +113,55 @@ pub fn scan_with_progress(
     scan_with_rules(files, &Rules::default(), progress)
 }
 
-/// [`scan_with_progress`] with custom-resource rules.
+/// [`scan_with_progress`] with custom-resource rules. Files are read and
+/// parsed on up to [`MAX_SCAN_THREADS`] threads (one per CPU); the results
+/// keep the order of `files`.
 pub fn scan_with_rules(
     files: &[PathBuf],
     rules: &Rules,
     progress: &mut dyn FnMut(usize),
 ) -> (Vec<ScannedFile>, Vec<FileProblem>) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(MAX_SCAN_THREADS)
+        .min(files.len());
+    let mut results: Vec<Option<Result<Option<ScannedFile>, FileError>>> =
+        std::iter::repeat_with(|| None).take(files.len()).collect();
+    if threads <= 1 {
+        for (done, path) in files.iter().enumerate() {
+            progress(done + 1);
+            results[done] = Some(scan_file(path, rules));
+        }
+    } else {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let (sender, next) = (sender.clone(), &next);
+                scope.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        if sender.send((i, scan_file(path, rules))).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(sender);
+            for (done, (i, result)) in receiver.iter().enumerate() {
+                progress(done + 1);
+                results[i] = Some(result);
+            }
+        });
+    }
     let mut scanned = Vec::new();
     let mut problems = Vec::new();
-    for (done, path) in files.iter().enumerate() {
-        progress(done + 1);
-        match scan_file(path, rules) {
-            Ok(Some(file)) => scanned.push(file),
-            Ok(None) => {}
-            Err(error) => problems.push(FileProblem {
+    for (path, result) in files.iter().zip(results) {
+        match result {
+            Some(Ok(Some(file))) => scanned.push(file),
+            Some(Ok(None)) | None => {}
+            Some(Err(error)) => problems.push(FileProblem {
                 path: path.clone(),
                 error,
             }),
@@ -134,6 +169,9 @@ pub fn scan_with_rules(
     }
     (scanned, problems)
 }
+
+/// The most threads that read and parse files at once.
+pub const MAX_SCAN_THREADS: usize = 8;
 
 /// [`scan_with_progress`] over a walk's files, saying also which named paths
 /// were passed over and which named files hold nothing we read.

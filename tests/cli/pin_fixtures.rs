@@ -182,7 +182,7 @@ fn fixture_pairs() {
 fn file_mode_is_kept() {
     use std::os::unix::fs::PermissionsExt as _;
     let registry = support::plain();
-    registry.seed_index("library/nginx", "1.25", "mode");
+    registry.seed_index("library/nginx", "1.25", "nginx-1.25");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("pod.yaml");
     std::fs::write(&file, pod("nginx:1.25")).unwrap();
