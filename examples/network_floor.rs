@@ -18,6 +18,8 @@ use std::time::Instant;
 const ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json";
 
 fn main() {
+    // The same TLS crypto provider as digestpin's own client (ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 2 {
         eprintln!("usage: network_floor BASE-URL IMAGES-FILE [CA-FILE]");
