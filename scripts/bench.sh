@@ -115,7 +115,13 @@ proxy() { # target-port: starts a latency proxy; sets $proxy_port
 measure() {
   local label=$1
   shift
-  /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || true
+  local status=0
+  /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || status=$?
+  if [ "$status" -ge 2 ]; then
+    echo "  $label: failed (exit $status):" >&2
+    head -n 5 "$work/err" >&2
+    exit 2
+  fi
   read -r secs kb < <(tail -n 1 "$work/time")
   printf '  %-44s %7.2f s  %6d MB peak RSS\n' "$label" "$secs" $(( kb / 1024 ))
 }
@@ -128,7 +134,15 @@ median() {
   for _ in $(seq "$mruns"); do
     rm -rf "$work/run"
     cp -a "$work/gen/tree" "$work/run"
-    (cd "$work/run" && /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err") || true
+    local status=0
+    (cd "$work/run" && /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err") || status=$?
+    # 1 is a finding (pin --check, check); 2 is an error: a figure of a
+    # failed run would mean nothing.
+    if [ "$status" -ge 2 ]; then
+      echo "  $label: failed (exit $status):" >&2
+      head -n 5 "$work/err" >&2
+      exit 2
+    fi
     results+=("$(tail -n 1 "$work/time")")
   done
   line=$(printf '%s\n' "${results[@]}" | sort -n | sed -n "$(( (mruns + 1) / 2 ))p")
@@ -204,9 +218,9 @@ monorepo_bench() {
   local cache_note="cache: not available in this build"
   local cold_args=() cache_args=()
   if "$bin" pin --help | grep -q -- '--cache-ttl'; then
-    cache_note="warm cache, --cache-ttl 300"
+    cache_note="warm cache, --cache-ttl 5m"
     cold_args=(--cache-ttl 0)
-    cache_args=(--cache-ttl 300)
+    cache_args=(--cache-ttl 5m)
   fi
   declare -A pin diff diff2 rss floor_s
 
