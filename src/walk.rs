@@ -91,6 +91,23 @@ pub struct Walked {
     pub errors: Vec<WalkError>,
 }
 
+/// `path` joined to `base` with `.` and `..` resolved by their names,
+/// without touching the file system (a symbolic link stays as named).
+pub fn lexical_join(base: &Path, path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut joined = PathBuf::new();
+    for component in base.join(path).components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                joined.pop();
+            }
+            other => joined.push(other),
+        }
+    }
+    joined
+}
+
 /// Is this a file name we read when walking a directory?
 pub fn is_candidate(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| {

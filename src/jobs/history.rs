@@ -117,17 +117,7 @@ pub fn open(start: &Path) -> Result<(Repository, PathBuf), HistoryError> {
 /// `path` (relative to the working directory `cwd`, or absolute) as a
 /// pathspec relative to the repository's top `workdir`.
 pub fn pathspec(workdir: &Path, cwd: &Path, path: &Path) -> Result<String, HistoryError> {
-    use std::path::Component;
-    let mut absolute = PathBuf::new();
-    for component in cwd.join(path).components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                absolute.pop();
-            }
-            other => absolute.push(other),
-        }
-    }
+    let absolute = crate::walk::lexical_join(cwd, path);
     let relative = absolute
         .strip_prefix(workdir)
         .map_err(|_| HistoryError::Outside {

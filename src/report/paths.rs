@@ -14,21 +14,10 @@ pub fn relative(root: &Path, path: &Path) -> String {
 /// following symbolic links: a link is shown by its own name, never by the
 /// file it points to.
 pub fn lexical_absolute(path: &Path) -> PathBuf {
-    use std::path::Component;
     let cwd = std::env::current_dir()
         .and_then(std::fs::canonicalize)
         .unwrap_or_else(|_| PathBuf::from("."));
-    let mut absolute = PathBuf::new();
-    for component in cwd.join(path).components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                absolute.pop();
-            }
-            other => absolute.push(other),
-        }
-    }
-    absolute
+    digestpin::walk::lexical_join(&cwd, path)
 }
 
 /// The top of the git repository holding the working directory, or the

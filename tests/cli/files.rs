@@ -7,8 +7,6 @@
 use crate::support;
 use crate::support::cli::{online, online_at, online_command, read, run, text, write};
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 
 fn pod(image: &str) -> String {
@@ -287,32 +285,10 @@ fn a_file_that_cannot_be_read_fails_every_command() {
 /// A TCP proxy in front of `target` that runs `hook` once, when the first
 /// connection arrives and before anything is forwarded.
 pub(super) fn proxy(target: String, hook: impl FnOnce() + Send + 'static) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut hook = Some(hook);
-        for client in listener.incoming() {
-            let Ok(client) = client else { return };
-            if let Some(hook) = hook.take() {
-                hook();
-            }
-            let Ok(server) = TcpStream::connect(&target) else {
-                return;
-            };
-            for (mut from, mut to) in [
-                (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                (server, client),
-            ] {
-                std::thread::spawn(move || {
-                    let mut buf = [0u8; 16384];
-                    while let Ok(n) = from.read(&mut buf) {
-                        if n == 0 || to.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                    }
-                    let _ = to.shutdown(std::net::Shutdown::Write);
-                });
-            }
+    let mut hook = Some(hook);
+    let port = crate::support::faults::tcp_forwarder(target, move || {
+        if let Some(hook) = hook.take() {
+            hook();
         }
     });
     format!("http://127.0.0.1:{port}")

@@ -2,8 +2,6 @@
 //! request of a run sharing one connection; over plain HTTP, keep-alive
 //! connections are reused, never more than `--jobs` at once.
 
-use std::io::{Read as _, Write as _};
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -13,32 +11,10 @@ use crate::support::cli::text;
 
 /// A TCP proxy in front of `target` that counts the connections it accepts.
 fn counting_proxy(target: String) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let count = Arc::new(AtomicUsize::new(0));
     let counted = count.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(client) = client else { return };
-            counted.fetch_add(1, Ordering::SeqCst);
-            let Ok(server) = TcpStream::connect(&target) else {
-                return;
-            };
-            for (mut from, mut to) in [
-                (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                (server, client),
-            ] {
-                std::thread::spawn(move || {
-                    let mut buf = [0u8; 16384];
-                    while let Ok(n) = from.read(&mut buf) {
-                        if n == 0 || to.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                    }
-                    let _ = to.shutdown(Shutdown::Write);
-                });
-            }
-        }
+    let port = support::faults::tcp_forwarder(target, move || {
+        counted.fetch_add(1, Ordering::SeqCst);
     });
     (port, count)
 }

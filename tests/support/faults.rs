@@ -341,3 +341,35 @@ fn serve(
     let _ = stream.read(&mut sink);
     Ok(())
 }
+
+/// A plain TCP forwarder on 127.0.0.1 in front of `target` (`host:port`):
+/// `on_accept` runs for each connection before anything is forwarded;
+/// bytes then flow both ways untouched. Returns the port it listens on.
+pub fn tcp_forwarder(target: String, mut on_accept: impl FnMut() + Send + 'static) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            on_accept();
+            let Ok(server) = TcpStream::connect(&target) else {
+                return;
+            };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    while let Ok(n) = from.read(&mut buf) {
+                        if n == 0 || to.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        }
+    });
+    port
+}
