@@ -40,7 +40,7 @@ impl PullRequest {
 fn pull_request(fork: bool) -> PullRequest {
     let registry = support::plain();
     registry.seed_index("team/action-app", "1", "action-app");
-    registry.seed_index("library/nginx", "1.25", "nginx-1.25");
+    registry.seed_index("library/nginx", "1.25", "library/nginx:1.25");
     let dir = tempfile::tempdir().unwrap();
     let remote = dir.path().join("remote.git");
     let work = dir.path().join("work");

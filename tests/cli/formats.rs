@@ -67,7 +67,7 @@ fn json_validates_against_the_documented_schema() {
     }
     // A pin against a real registry, with a failure among the successes.
     let registry = support::plain();
-    registry.seed_index("library/nginx", "1.25", "nginx-1.25");
+    registry.seed_index("library/nginx", "1.25", "library/nginx:1.25");
     let digest = registry.digest("library/nginx", "1.25");
     let out = online(
         dir.path(),

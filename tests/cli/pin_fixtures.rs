@@ -182,7 +182,7 @@ fn fixture_pairs() {
 fn file_mode_is_kept() {
     use std::os::unix::fs::PermissionsExt as _;
     let registry = support::plain();
-    registry.seed_index("library/nginx", "1.25", "nginx-1.25");
+    registry.seed_index("library/nginx", "1.25", "library/nginx:1.25");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("pod.yaml");
     std::fs::write(&file, pod("nginx:1.25")).unwrap();
@@ -206,7 +206,7 @@ fn file_mode_is_kept() {
 #[test]
 fn diff_and_check_write_nothing() {
     let registry = support::plain();
-    registry.seed_index("library/redis", "7.2", "diff");
+    registry.seed_index("library/redis", "7.2", "library/redis:7.2");
     let digest = registry.digest("library/redis", "7.2");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("compose.yaml");
@@ -228,7 +228,7 @@ fn diff_and_check_write_nothing() {
 #[test]
 fn a_failed_reference_leaves_its_file_alone_and_others_are_pinned() {
     let registry = support::plain();
-    registry.seed_index("library/busybox", "1.36", "partial");
+    registry.seed_index("library/busybox", "1.36", "library/busybox:1.36");
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
     let good = dir.path().join("good.yaml");

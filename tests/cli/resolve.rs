@@ -209,7 +209,7 @@ fn token_auth_with_a_credential_helper() {
 #[test]
 fn mirrors_keep_the_name_and_map_the_registry() {
     let r = support::plain();
-    r.seed_index("library/nginx", "1.25", "nginx-1.25");
+    r.seed_index("library/nginx", "1.25", "library/nginx:1.25");
     r.seed_single("team/app", "v1", "mirror-app", "amd64");
     let nginx = r.digest("library/nginx", "1.25");
     let app = r.digest("team/app", "v1");
