@@ -121,47 +121,14 @@ pub fn scan_with_rules(
     rules: &Rules,
     progress: &mut dyn FnMut(usize),
 ) -> (Vec<ScannedFile>, Vec<FileProblem>) {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(MAX_SCAN_THREADS)
-        .min(files.len());
-    let mut results: Vec<Option<Result<Option<ScannedFile>, FileError>>> =
-        std::iter::repeat_with(|| None).take(files.len()).collect();
-    if threads <= 1 {
-        for (done, path) in files.iter().enumerate() {
-            progress(done + 1);
-            results[done] = Some(scan_file(path, rules));
-        }
-    } else {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                let (sender, next) = (sender.clone(), &next);
-                scope.spawn(move || {
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        if sender.send((i, scan_file(path, rules))).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            drop(sender);
-            for (done, (i, result)) in receiver.iter().enumerate() {
-                progress(done + 1);
-                results[i] = Some(result);
-            }
-        });
-    }
+    let results = scan_each(files, rules, progress, &|file| file);
     let mut scanned = Vec::new();
     let mut problems = Vec::new();
     for (path, result) in files.iter().zip(results) {
         match result {
-            Some(Ok(Some(file))) => scanned.push(file),
-            Some(Ok(None)) | None => {}
-            Some(Err(error)) => problems.push(FileProblem {
+            Ok(Some(file)) => scanned.push(file),
+            Ok(None) => {}
+            Err(error) => problems.push(FileProblem {
                 path: path.clone(),
                 error,
             }),
@@ -169,6 +136,73 @@ pub fn scan_with_rules(
     }
     (scanned, problems)
 }
+
+/// Scans each of `files` and passes each scanned file to `map` on the
+/// thread that scanned it, so a job that needs only a summary of a file
+/// (`check`) never holds every file's text. One result per file, in the
+/// order of `files`.
+fn scan_each<T: Send>(
+    files: &[PathBuf],
+    rules: &Rules,
+    progress: &mut dyn FnMut(usize),
+    map: &(dyn Fn(ScannedFile) -> T + Sync),
+) -> Vec<Result<Option<T>, FileError>> {
+    let one = |path: &PathBuf| scan_file(path, rules).map(|file| file.map(map));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(MAX_SCAN_THREADS)
+        .min(files.len());
+    if threads <= 1 {
+        return files
+            .iter()
+            .enumerate()
+            .map(|(done, path)| {
+                progress(done + 1);
+                one(path)
+            })
+            .collect();
+    }
+    let mut results: Vec<Option<Result<Option<T>, FileError>>> =
+        std::iter::repeat_with(|| None).take(files.len()).collect();
+    // Threads take files in chunks and send each chunk's results at once: a
+    // message per file costs more in wake-ups than parsing a small file.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (sender, receiver) = std::sync::mpsc::channel::<Vec<(usize, _)>>();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (sender, next, one) = (sender.clone(), &next, &one);
+            scope.spawn(move || {
+                loop {
+                    let start = next.fetch_add(SCAN_CHUNK, std::sync::atomic::Ordering::Relaxed);
+                    if start >= files.len() {
+                        break;
+                    }
+                    let end = (start + SCAN_CHUNK).min(files.len());
+                    let chunk = (start..end).map(|i| (i, one(&files[i]))).collect();
+                    if sender.send(chunk).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut done = 0;
+        for chunk in receiver {
+            done += chunk.len();
+            progress(done);
+            for (i, result) in chunk {
+                results[i] = Some(result);
+            }
+        }
+    });
+    results
+        .into_iter()
+        .map(|result| result.expect("every file is scanned once"))
+        .collect()
+}
+
+/// How many files a scanning thread takes at a time.
+const SCAN_CHUNK: usize = 32;
 
 /// The most threads that read and parse files at once.
 pub const MAX_SCAN_THREADS: usize = 8;
@@ -180,6 +214,17 @@ pub fn scan_walked(
     rules: &Rules,
     progress: &mut dyn FnMut(usize),
 ) -> (Vec<ScannedFile>, Vec<FileProblem>) {
+    scan_walked_with(walked, rules, progress, &|file| file)
+}
+
+/// [`scan_walked`], passing each scanned file through `map` on the thread
+/// that scanned it (see [`scan_each`]).
+pub fn scan_walked_with<T: Send>(
+    walked: &crate::walk::Walked,
+    rules: &Rules,
+    progress: &mut dyn FnMut(usize),
+    map: &(dyn Fn(ScannedFile) -> T + Sync),
+) -> (Vec<T>, Vec<FileProblem>) {
     let mut problems: Vec<FileProblem> = walked
         .passed
         .iter()
@@ -188,17 +233,35 @@ pub fn scan_walked(
             error: FileError::Passed(passed.reason.clone()),
         })
         .collect();
-    let (scanned, mut more) = scan_with_rules(&walked.files, rules, progress);
-    // A file an include glob pulled in by content alone that is not ours, or
-    // not text, is passed over as a walked file of no known kind is.
-    more.retain(|p| {
-        !(matches!(p.error, FileError::Unrecognised(_) | FileError::NotUtf8)
-            && walked.included.binary_search(&p.path).is_ok()
-            && walked.named.binary_search(&p.path).is_err())
-    });
-    let mut said: std::collections::HashSet<&Path> =
-        scanned.iter().map(|f| f.path.as_path()).collect();
-    said.extend(more.iter().map(|p| p.path.as_path()));
+    let results = scan_each(&walked.files, rules, progress, map);
+    let mut scanned = Vec::new();
+    let mut more = Vec::new();
+    let mut said: std::collections::HashSet<&Path> = std::collections::HashSet::new();
+    for (path, result) in walked.files.iter().zip(results) {
+        match result {
+            Ok(Some(file)) => {
+                scanned.push(file);
+                said.insert(path);
+            }
+            Ok(None) => {}
+            // A file an include glob pulled in by content alone that is
+            // not ours, or not text, is passed over as a walked file of no
+            // known kind is.
+            Err(FileError::Unrecognised(_) | FileError::NotUtf8)
+                if walked.included.binary_search(path).is_ok()
+                    && walked.named.binary_search(path).is_err() =>
+            {
+                said.insert(path);
+            }
+            Err(error) => {
+                said.insert(path);
+                more.push(FileProblem {
+                    path: path.clone(),
+                    error,
+                });
+            }
+        }
+    }
     let unknown: Vec<FileProblem> = walked
         .named
         .iter()

@@ -181,6 +181,17 @@ impl Context {
         &mut self,
         paths: &Paths,
     ) -> anyhow::Result<(Vec<ScannedFile>, Vec<jobs::Message>, bool)> {
+        self.scan_with(paths, &|file| file)
+    }
+
+    /// [`Self::scan`], passing each scanned file through `map` on the
+    /// thread that scanned it (a job that keeps only a summary of each file
+    /// never holds them all).
+    pub(crate) fn scan_with<T: Send>(
+        &mut self,
+        paths: &Paths,
+        map: &(dyn Fn(ScannedFile) -> T + Sync),
+    ) -> anyhow::Result<(Vec<T>, Vec<jobs::Message>, bool)> {
         let options = WalkOptions {
             includes: self.settings.include.clone(),
             excludes: self.settings.exclude.clone(),
@@ -193,11 +204,16 @@ impl Context {
         }
         let bar = self.progress_bar(walked.files.len() as u64, "scanning files");
         let rules = digestpin::detect::rules::Rules::new(&self.settings.custom_resources)?;
-        let (files, problems) = digestpin::scan::scan_walked(&walked, &rules, &mut |done| {
-            if let Some(bar) = &bar {
-                bar.set_position(done as u64);
-            }
-        });
+        let (files, problems) = digestpin::scan::scan_walked_with(
+            &walked,
+            &rules,
+            &mut |done| {
+                if let Some(bar) = &bar {
+                    bar.set_position(done as u64);
+                }
+            },
+            map,
+        );
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }

@@ -112,53 +112,59 @@ pub struct Violation {
 
 /// The references that break the policy, in file order.
 pub fn check(files: &[ScannedFile], checker: &Checker) -> Vec<Violation> {
+    files
+        .iter()
+        .flat_map(|file| check_file(file, checker))
+        .collect()
+}
+
+/// The references of one file that break the policy, in file order.
+pub fn check_file(file: &ScannedFile, checker: &Checker) -> Vec<Violation> {
     let mut out = Vec::new();
-    for file in files {
-        for finding in &file.findings {
-            let (site, reference) = match finding {
-                Finding::Image { site, reference } => (site, reference),
-                Finding::Skipped { site, reason } => {
-                    let pinned =
-                        Reference::parse(site.value.trim()).is_ok_and(|r| r.digest().is_some());
-                    if reason.check_rule().is_some()
-                        && !pinned
-                        && !file.ignores(site)
-                        && !cannot_pin_allowed(checker, site, reason)
-                    {
-                        out.push(Violation {
-                            at: Location::of(&file.path, site),
-                            reference: printable(&site.value),
-                            problem: Problem::CannotPin(reason.clone()),
-                        });
-                    }
-                    continue;
+    for finding in &file.findings {
+        let (site, reference) = match finding {
+            Finding::Image { site, reference } => (site, reference),
+            Finding::Skipped { site, reason } => {
+                let pinned =
+                    Reference::parse(site.value.trim()).is_ok_and(|r| r.digest().is_some());
+                if reason.check_rule().is_some()
+                    && !pinned
+                    && !file.ignores(site)
+                    && !cannot_pin_allowed(checker, site, reason)
+                {
+                    out.push(Violation {
+                        at: Location::of(&file.path, site),
+                        reference: printable(&site.value),
+                        problem: Problem::CannotPin(reason.clone()),
+                    });
                 }
-            };
-            if file.ignores(site) || checker.allowed(reference) {
                 continue;
             }
-            let state = state::state(&file.text, site, reference);
-            let at = Location::of(&file.path, site);
-            if !state.is_pinned() {
-                out.push(Violation {
-                    at: at.clone(),
-                    reference: site.value.clone(),
-                    problem: Problem::NotPinned,
-                });
-            }
-            let tag = state.tag().or(reference.tag());
-            let latest = match (&state, tag) {
-                (_, Some(tag)) => tag == "latest",
-                (State::Unpinned, None) => true,
-                (_, None) => false,
-            };
-            if checker.deny_latest && latest {
-                out.push(Violation {
-                    at,
-                    reference: site.value.clone(),
-                    problem: Problem::Latest,
-                });
-            }
+        };
+        if file.ignores(site) || checker.allowed(reference) {
+            continue;
+        }
+        let state = state::state(&file.text, site, reference);
+        let at = Location::of(&file.path, site);
+        if !state.is_pinned() {
+            out.push(Violation {
+                at: at.clone(),
+                reference: site.value.clone(),
+                problem: Problem::NotPinned,
+            });
+        }
+        let tag = state.tag().or(reference.tag());
+        let latest = match (&state, tag) {
+            (_, Some(tag)) => tag == "latest",
+            (State::Unpinned, None) => true,
+            (_, None) => false,
+        };
+        if checker.deny_latest && latest {
+            out.push(Violation {
+                at,
+                reference: site.value.clone(),
+                problem: Problem::Latest,
+            });
         }
     }
     out
