@@ -14,6 +14,7 @@ pub mod helm;
 pub mod job;
 pub mod jobs;
 pub mod kustomize;
+pub mod parallel;
 pub mod reference;
 pub mod registry;
 pub mod scan;

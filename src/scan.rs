@@ -114,7 +114,7 @@ pub fn scan_with_progress(
 }
 
 /// [`scan_with_progress`] with custom-resource rules. Files are read and
-/// parsed on up to [`MAX_SCAN_THREADS`] threads (one per CPU); the results
+/// parsed on [`crate::parallel::cpu_threads`] threads; the results
 /// keep the order of `files`.
 pub fn scan_with_rules(
     files: &[PathBuf],
@@ -148,10 +148,7 @@ fn scan_each<T: Send>(
     map: &(dyn Fn(ScannedFile) -> T + Sync),
 ) -> Vec<Result<Option<T>, FileError>> {
     let one = |path: &PathBuf| scan_file(path, rules).map(|file| file.map(map));
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(MAX_SCAN_THREADS)
-        .min(files.len());
+    let threads = crate::parallel::cpu_threads().min(files.len());
     if threads <= 1 {
         return files
             .iter()
@@ -203,9 +200,6 @@ fn scan_each<T: Send>(
 
 /// How many files a scanning thread takes at a time.
 const SCAN_CHUNK: usize = 32;
-
-/// The most threads that read and parse files at once.
-pub const MAX_SCAN_THREADS: usize = 8;
 
 /// [`scan_with_progress`] over a walk's files, saying also which named paths
 /// were passed over and which named files hold nothing we read.

@@ -207,8 +207,9 @@ fn run_check(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
         deny_latest: ctx.settings.deny_latest,
         allow: ctx.settings.allow.clone(),
     })?;
-    let (violations, messages, walk_failed) =
-        ctx.scan_with(&args.paths, &|file| jobs::check::check_file(&file, &checker))?;
+    let (violations, messages, walk_failed) = ctx.scan_with(&args.paths, &|file| {
+        jobs::check::check_file(&file, &checker)
+    })?;
     let violations: Vec<_> = violations.into_iter().flatten().collect();
     ctx.report.violations(&violations);
     ctx.report.messages(&messages);

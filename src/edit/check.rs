@@ -8,11 +8,19 @@ use saphyr_parser::{Event, Parser};
 use super::EditError;
 use crate::detect::FileKind;
 
-/// A YAML event with the position information dropped, for comparison.
+/// The YAML events of `text` (mended as [`crate::detect::yaml::parse`]
+/// mends it, when it must be), with the position information dropped, for
+/// comparison.
 fn events(text: &str) -> Result<Vec<Event<'static>>, EditError> {
-    let text = crate::detect::yaml::parsable(text);
+    // Most texts parse as they are: mending (a parse of its own) only when
+    // this one fails.
+    events_as_is(text).or_else(|_| events_as_is(&crate::detect::yaml::parsable(text)))
+}
+
+/// The events of `text` as it is.
+fn events_as_is(text: &str) -> Result<Vec<Event<'static>>, EditError> {
     let mut out = Vec::new();
-    for item in Parser::new_from_str(&text) {
+    for item in Parser::new_from_str(text) {
         match item {
             Ok((event, _span)) => out.push(owned(event)),
             Err(err) => {

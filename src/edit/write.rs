@@ -9,7 +9,6 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::FileChange;
 
@@ -35,6 +34,11 @@ pub struct WriteFailure {
 /// waiting on the disk, not work for the CPU: a few syncs in flight let the
 /// file system commit them together.
 const WRITE_THREADS: usize = 16;
+
+/// [`crate::parallel::map`] with [`WRITE_THREADS`] threads.
+fn parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    crate::parallel::map(items, WRITE_THREADS, work)
+}
 
 /// Writes each change through a temporary file in the same directory and a
 /// rename, keeping the original's permissions, as one batch: the temporary
@@ -87,34 +91,6 @@ pub fn write(changes: &[FileChange]) -> Vec<WriteFailure> {
             error,
         })
         .collect()
-}
-
-/// Runs `work` on every item with at most [`WRITE_THREADS`] threads; the
-/// results in the order of the items.
-fn parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let threads = WRITE_THREADS.min(items.len());
-    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        done.push((i, work(item)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// A temporary file written, synced and closed (removed when dropped).

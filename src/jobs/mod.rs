@@ -214,26 +214,61 @@ impl Outcome {
     /// Applies a file's fix ([`FileFix::apply`]) and records the change and
     /// its messages; a file whose check fails is left alone and reported.
     pub fn apply(&mut self, file: &ScannedFile, fix: FileFix<Message>) {
-        if fix.is_empty() {
-            return;
+        let mut fixes = Fixes::default();
+        fixes.add(self, file, fix);
+        self.apply_all(fixes);
+    }
+
+    /// [`Self::apply`] for every fix gathered in `fixes`: the edits are
+    /// spliced and re-parsed on [`crate::parallel::cpu_threads`] threads,
+    /// and each fix's messages take the place they would have taken had it
+    /// been applied when it was added.
+    pub fn apply_all(&mut self, fixes: Fixes<'_>) {
+        let applied = crate::parallel::map(
+            &fixes.pending,
+            crate::parallel::cpu_threads(),
+            |(file, fix, _)| fix.apply(file.kind, &file.text),
+        );
+        let mut before = std::mem::take(&mut self.messages).into_iter();
+        let mut said = 0;
+        for ((file, fix, at), result) in fixes.pending.into_iter().zip(applied) {
+            self.messages.extend(before.by_ref().take(at - said));
+            said = at;
+            match result {
+                Ok(updated) => {
+                    self.summary.changed += fix.messages.len();
+                    self.messages.extend(fix.messages);
+                    self.changes.push(FileChange {
+                        path: file.path.clone(),
+                        original: file.text.clone(),
+                        updated,
+                    });
+                }
+                Err(error) => {
+                    self.summary.file_errors += 1;
+                    self.messages.push(Message::FileFailed {
+                        path: file.path.clone(),
+                        error: FileError::Edit(error),
+                    });
+                }
+            }
         }
-        match fix.apply(file.kind, &file.text) {
-            Ok(updated) => {
-                self.summary.changed += fix.messages.len();
-                self.messages.extend(fix.messages);
-                self.changes.push(FileChange {
-                    path: file.path.clone(),
-                    original: file.text.clone(),
-                    updated,
-                });
-            }
-            Err(error) => {
-                self.summary.file_errors += 1;
-                self.messages.push(Message::FileFailed {
-                    path: file.path.clone(),
-                    error: FileError::Edit(error),
-                });
-            }
+        self.messages.extend(before);
+    }
+}
+
+/// Fixes gathered to be applied together ([`Outcome::apply_all`]): each
+/// with its file and the number of messages said before it.
+#[derive(Default)]
+pub struct Fixes<'a> {
+    pending: Vec<(&'a ScannedFile, FileFix<Message>, usize)>,
+}
+
+impl<'a> Fixes<'a> {
+    /// Adds `file`'s fix, to be applied after what `outcome` has said so far.
+    pub fn add(&mut self, outcome: &Outcome, file: &'a ScannedFile, fix: FileFix<Message>) {
+        if !fix.is_empty() {
+            self.pending.push((file, fix, outcome.messages.len()));
         }
     }
 }

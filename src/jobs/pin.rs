@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Location, Message, Outcome};
+use super::{Fixes, Location, Message, Outcome};
 use crate::detect::{self, FileKind, Finding, ScalarStyle, Site, SkipReason};
 use crate::edit::{self, FileFix, PinSite, PinStyle};
 use crate::reference::Reference;
@@ -109,27 +109,29 @@ fn platform_for(site: &Site, options: &PinOptions) -> Option<Platform> {
 /// [`plan`] with the resolutions already made.
 pub fn plan_with(files: &[ScannedFile], resolved: &Resolutions, options: &PinOptions) -> Outcome {
     let mut outcome = Outcome::default();
+    let mut fixes = Fixes::default();
     for file in files {
         outcome.summary.files += 1;
-        plan_file(file, resolved, options, &mut outcome);
+        if let Some(fix) = plan_file(file, resolved, options, &mut outcome) {
+            fixes.add(&outcome, file, fix);
+        }
     }
+    outcome.apply_all(fixes);
     outcome
 }
 
+/// One file's fix, if it has references to pin and none failed.
 fn plan_file(
     file: &ScannedFile,
     resolved: &Resolutions,
     options: &PinOptions,
     outcome: &mut Outcome,
-) {
-    let Some(pins) = resolved_pins(file, resolved, options, outcome) else {
-        return;
-    };
+) -> Option<FileFix<Message>> {
+    let pins = resolved_pins(file, resolved, options, outcome)?;
     if pins.is_empty() {
-        return;
+        return None;
     }
-    let fix = pin_fix(file, &pins, options, outcome);
-    outcome.apply(file, fix);
+    Some(pin_fix(file, &pins, options, outcome))
 }
 
 /// A reference to pin, and the digest to pin it to.

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use super::{Location, Message, Outcome};
+use super::{Fixes, Location, Message, Outcome};
 use crate::detect::{FileKind, Finding, ScalarStyle, Site, SkipReason};
 use crate::edit::{self, Edit, FileFix, JsonDocuments, PinSite, PinStyle};
 use crate::reference::Reference;
@@ -36,11 +36,13 @@ pub struct Target {
 /// are reported as skipped and left alone.
 pub fn set(files: &[ScannedFile], targets: &[Target], style: PinStyle) -> Outcome {
     let mut outcome = Outcome::default();
+    let mut fixes = Fixes::default();
     for file in files {
         outcome.summary.files += 1;
         let fix = set_file(file, targets, style, &mut outcome);
-        outcome.apply(file, fix);
+        fixes.add(&outcome, file, fix);
     }
+    outcome.apply_all(fixes);
     outcome
 }
 

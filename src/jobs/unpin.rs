@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Location, Message, Outcome};
+use super::{Fixes, Location, Message, Outcome};
 use crate::detect::{FileKind, Finding, Site, SkipReason};
 use crate::edit::{Edit, FileFix, JsonDocuments};
 use crate::reference::Reference;
@@ -38,11 +38,13 @@ pub fn unpin_with(
     reads_digest: &crate::helm::ReadsDigest,
 ) -> Outcome {
     let mut outcome = Outcome::default();
+    let mut fixes = Fixes::default();
     for file in files {
         outcome.summary.files += 1;
         let fix = unpin_file(file, style, reads_digest.matches(&file.path), &mut outcome);
-        outcome.apply(file, fix);
+        fixes.add(&outcome, file, fix);
     }
+    outcome.apply_all(fixes);
     outcome
 }
 
@@ -178,4 +180,81 @@ fn style_matches(state: &State, style: UnpinStyle) -> bool {
             | (State::Comment { .. }, UnpinStyle::Comment)
             | (State::TagDigest { .. }, UnpinStyle::TagDigest)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn scanned(name: &str, text: &str) -> ScannedFile {
+        let path = PathBuf::from(name);
+        let rules = crate::detect::rules::Rules::default();
+        let (kind, findings) = crate::scan::findings(&path, text, &rules).unwrap().unwrap();
+        ScannedFile {
+            path,
+            text: text.to_string(),
+            kind,
+            findings,
+        }
+    }
+
+    /// The fixes are applied together at the end, yet each file's messages
+    /// come where they would have come file by file: what a file said while
+    /// planned (no known tag), then what its fix says.
+    #[test]
+    fn messages_keep_their_file_order_when_fixes_are_applied_together() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let pod = |images: &[String]| {
+            let mut text = String::from("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n");
+            for image in images {
+                text.push_str(&format!("    - image: {image}\n"));
+            }
+            text
+        };
+        let files = [
+            scanned("a.yaml", &pod(&[format!("nginx@{digest} # 1.25")])),
+            scanned(
+                "b.yaml",
+                &pod(&[
+                    format!("redis@{digest}"),
+                    format!("busybox@{digest} # 1.36"),
+                ]),
+            ),
+            scanned("c.yaml", &pod(&[format!("alpine@{digest} # 3.20")])),
+        ];
+        let outcome = unpin(&files, UnpinStyle::All);
+        let said: Vec<String> = outcome
+            .messages
+            .iter()
+            .map(|m| match m {
+                Message::Rewritten { at, to, .. } => {
+                    format!("{}:{} -> {to}", at.path.display(), at.line)
+                }
+                Message::NoKnownTag { at, .. } => {
+                    format!("{}:{} no known tag", at.path.display(), at.line)
+                }
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "a.yaml:5 -> nginx:1.25",
+                "b.yaml:5 no known tag",
+                "b.yaml:6 -> busybox:1.36",
+                "c.yaml:5 -> alpine:3.20",
+            ]
+        );
+        let changed: Vec<_> = outcome.changes.iter().map(|c| c.path.clone()).collect();
+        assert_eq!(
+            changed,
+            [
+                PathBuf::from("a.yaml"),
+                PathBuf::from("b.yaml"),
+                PathBuf::from("c.yaml")
+            ]
+        );
+    }
 }

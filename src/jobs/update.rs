@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::tracked::{Tracked, current, tracked};
-use super::{Message, Outcome};
+use super::{Fixes, Message, Outcome};
 use crate::detect::{FileKind, SkipReason};
 use crate::edit::{Edit, FileFix};
 use crate::registry::Resolver;
@@ -55,13 +55,15 @@ pub fn update(files: &[ScannedFile], resolver: &Resolver) -> Outcome {
             Some(Ok(digest)) => rewrite(pin, &digest, &mut plan.fix, &mut outcome),
         }
     }
+    let mut fixes = Fixes::default();
     for (index, plan) in per_file {
         outcome.summary.files += 1;
         if plan.failed {
             continue;
         }
-        outcome.apply(&files[index], plan.fix);
+        fixes.add(&outcome, &files[index], plan.fix);
     }
+    outcome.apply_all(fixes);
     outcome
 }
 

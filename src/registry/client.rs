@@ -176,13 +176,21 @@ impl Resolver {
         tag: &str,
         digest: &str,
     ) -> bool {
+        // The keys of one tag (for each platform) sort together, the one
+        // without a platform first.
+        let first = ResolveKey {
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            tag: tag.to_string(),
+            platform: None,
+        };
         self.from_cache.lock().is_ok_and(|served| {
-            served.iter().any(|(key, served)| {
-                key.registry == registry
-                    && key.repository == repository
-                    && key.tag == tag
-                    && served == digest
-            })
+            served
+                .range(&first..)
+                .take_while(|(key, _)| {
+                    key.registry == registry && key.repository == repository && key.tag == tag
+                })
+                .any(|(_, served)| served == digest)
         })
     }
 

@@ -702,7 +702,7 @@ impl Report {
     /// `pin`: marks the pins at these places as resolved from the cache (the
     /// JSON records' `source`), once the records are made.
     pub fn mark_cached_at(&mut self, places: &[Location]) {
-        let places: Vec<(String, usize, usize)> = places
+        let places: std::collections::HashSet<(String, usize, usize)> = places
             .iter()
             .map(|at| (self.relative(&at.path), at.line, at.column))
             .collect();
@@ -710,9 +710,7 @@ impl Report {
             if record.rule == "pinned"
                 && let (Some(path), Some(line), Some(column)) =
                     (&record.path, record.line, record.column)
-                && places
-                    .iter()
-                    .any(|(p, l, c)| p == path && *l == line && *c == column)
+                && places.contains(&(path.clone(), line, column))
             {
                 record.source = Some("cache");
             }

@@ -14,19 +14,26 @@ pub fn relative(root: &Path, path: &Path) -> String {
 /// following symbolic links: a link is shown by its own name, never by the
 /// file it points to.
 pub fn lexical_absolute(path: &Path) -> PathBuf {
-    let cwd = std::env::current_dir()
-        .and_then(std::fs::canonicalize)
-        .unwrap_or_else(|_| PathBuf::from("."));
-    digestpin::walk::lexical_join(&cwd, path)
+    digestpin::walk::lexical_join(working_directory(), path)
+}
+
+/// The canonical working directory, looked up once: the process never
+/// changes it, and a report of thousands of records would otherwise resolve
+/// it for each.
+fn working_directory() -> &'static Path {
+    static CWD: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CWD.get_or_init(|| {
+        std::env::current_dir()
+            .and_then(std::fs::canonicalize)
+            .unwrap_or_else(|_| PathBuf::from("."))
+    })
 }
 
 /// The top of the git repository holding the working directory, or the
 /// working directory itself.
 pub fn repository_root() -> PathBuf {
-    let cwd = std::env::current_dir()
-        .and_then(std::fs::canonicalize)
-        .unwrap_or_else(|_| PathBuf::from("."));
+    let cwd = working_directory();
     cwd.ancestors()
         .find(|dir| dir.join(".git").exists())
-        .map_or_else(|| cwd.clone(), Path::to_path_buf)
+        .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf)
 }
