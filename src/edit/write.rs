@@ -4,7 +4,8 @@
 //! changed since it was read. The changes are written as a batch: every
 //! temporary file is written and synced by a few threads at once, then each
 //! is renamed over its file (after the last look that the file is unchanged),
-//! then each directory is synced once. [`remove_temporaries`] (on a signal)
+//! then each directory is synced once. On Linux a large batch syncs each
+//! file system once instead ([`Durability`]). [`remove_temporaries`] (on a signal)
 //! and [`remove_stale_temporaries`] (leftovers of killed runs) clean up.
 
 use std::io::Write as _;
@@ -49,14 +50,37 @@ fn parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec
 /// its new bytes, never a mix. Returns the failures, in the order of
 /// `changes`.
 pub fn write(changes: &[FileChange]) -> Vec<WriteFailure> {
+    let durability = Durability::for_batch(changes.len());
     let mut failed: Vec<(usize, WriteError)> = Vec::new();
-    // Stage 1: every temporary file written, its permissions set, synced.
+    // Stage 1: every temporary file written, its permissions set, synced
+    // (file by file, or below with its whole file system).
     let mut ready = Vec::new();
-    let prepared = parallel(changes, |change| prepare(&change.path, &change.updated));
+    let prepared = parallel(changes, |change| {
+        prepare(&change.path, &change.updated, durability)
+    });
     for (i, (change, result)) in changes.iter().zip(prepared).enumerate() {
         match result {
             Ok(temp) => ready.push((i, change, temp)),
             Err(error) => failed.push((i, WriteError::Write(error))),
+        }
+    }
+    if durability == Durability::FileSystems {
+        let dirs: Vec<&Path> = ready
+            .iter()
+            .map(|(_, c, _)| directory_of(&c.path))
+            .collect();
+        if !sync_file_systems(&dirs) {
+            // A write-back error somewhere on the file system: find out
+            // which of our files it touched, file by file.
+            let synced = parallel(&ready, |(_, _, temp)| sync_path(&temp.temp));
+            let mut kept = Vec::new();
+            for (entry, result) in ready.into_iter().zip(synced) {
+                match result {
+                    Ok(()) => kept.push(entry),
+                    Err(error) => failed.push((entry.0, WriteError::Write(error))),
+                }
+            }
+            ready = kept;
         }
     }
     // Stage 2: the last look at each file, then the rename.
@@ -70,11 +94,18 @@ pub fn write(changes: &[FileChange]) -> Vec<WriteFailure> {
             Err(error) => failed.push((*i, error)),
         }
     }
-    // Stage 3: each directory that got a new entry synced once, so the
-    // renames survive a crash.
+    // Stage 3: each directory that got a new entry synced once (or each
+    // file system once), so the renames survive a crash.
     dirs.sort();
     dirs.dedup();
-    parallel(&dirs, |dir| sync_directory(dir));
+    match durability {
+        Durability::Files => {
+            parallel(&dirs, |dir| sync_directory(dir));
+        }
+        Durability::FileSystems => {
+            sync_file_systems(&dirs);
+        }
+    }
     // Temporary files not renamed are removed as their handles drop; then
     // none of this batch's is left to remove on a signal.
     let made: std::collections::HashSet<PathBuf> = ready
@@ -174,7 +205,7 @@ fn process_is_alive(pid: u32) -> bool {
 /// Stage 1 for one file: a temporary file beside it with the new text and
 /// the file's permissions, synced, closed (so a batch of thousands holds no
 /// descriptor open) and registered for [`remove_temporaries`].
-fn prepare(path: &Path, text: &str) -> Result<Prepared, std::io::Error> {
+fn prepare(path: &Path, text: &str, durability: Durability) -> Result<Prepared, std::io::Error> {
     let dir = directory_of(path);
     let permissions = std::fs::metadata(path)?.permissions();
     // Made and registered under the lock, so an interruption either sees the
@@ -190,7 +221,10 @@ fn prepare(path: &Path, text: &str) -> Result<Prepared, std::io::Error> {
     let filled = temp
         .write_all(text.as_bytes())
         .and_then(|()| temp.as_file().set_permissions(permissions))
-        .and_then(|()| temp.as_file().sync_all());
+        .and_then(|()| match durability {
+            Durability::Files => temp.as_file().sync_all(),
+            Durability::FileSystems => Ok(()),
+        });
     if let Err(error) = filled {
         // Dropping `temp` removes it.
         let path = temp.path().to_path_buf();
@@ -210,6 +244,69 @@ fn replace(prepared: &Prepared, path: &Path, original: &str) -> Result<(), Write
         return Err(WriteError::Changed);
     }
     std::fs::rename(&prepared.temp, path).map_err(WriteError::Write)
+}
+
+/// How a batch is made durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// Each temporary file synced, then each directory.
+    Files,
+    /// Linux, a batch of at least [`SYNCFS_BATCH`] files: each file system
+    /// holding them synced once (`syncfs`) after the temporary files are
+    /// written and once after the renames: two syncs instead of one per file
+    /// and one per directory. 2,000 files, each in its own directory, took
+    /// 0.64–1.13 s to write file by file and 0.56–0.63 s this way (three
+    /// runs each); most of what remains is the file system freeing the
+    /// replaced files (about 0.2 ms each on ext4 here, however many threads
+    /// rename). A file system's sync also writes back what other programs
+    /// left dirty on it, which a small batch would pay for.
+    FileSystems,
+}
+
+/// The smallest batch synced a file system at a time.
+const SYNCFS_BATCH: usize = 64;
+
+impl Durability {
+    fn for_batch(files: usize) -> Self {
+        if cfg!(target_os = "linux") && files >= SYNCFS_BATCH {
+            Self::FileSystems
+        } else {
+            Self::Files
+        }
+    }
+}
+
+/// Syncs each file system holding one of `dirs`, once; false when a sync
+/// failed (a write-back error somewhere on it).
+#[cfg(target_os = "linux")]
+fn sync_file_systems(dirs: &[&Path]) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let mut devices = std::collections::HashSet::new();
+    let mut synced = true;
+    for dir in dirs {
+        let Ok(handle) = std::fs::File::open(dir) else {
+            synced = false;
+            continue;
+        };
+        let Ok(meta) = handle.metadata() else {
+            synced = false;
+            continue;
+        };
+        if devices.insert(meta.dev()) {
+            synced &= rustix::fs::syncfs(&handle).is_ok();
+        }
+    }
+    synced
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_file_systems(_dirs: &[&Path]) -> bool {
+    false
+}
+
+/// Syncs the file at `path`.
+fn sync_path(path: &Path) -> Result<(), std::io::Error> {
+    std::fs::File::open(path)?.sync_all()
 }
 
 /// Syncs a directory, making the renames in it durable. Errors are not

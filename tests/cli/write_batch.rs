@@ -1,7 +1,9 @@
 //! Writing as a batch: when some files of a batch cannot be written (edited
 //! by someone else meanwhile, deleted, turned into a directory), every other
 //! file is still written, each failed file is named with its reason and is
-//! not counted as changed, and no temporary file is left behind.
+//! not counted as changed, and no temporary file is left behind. Both ways
+//! of making a batch durable are run: a small batch syncs file by file, a
+//! batch of 64 files or more (on Linux) syncs each file system once.
 #![cfg(unix)]
 
 use crate::support;
@@ -29,6 +31,24 @@ fn temporaries(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn a_batch_with_failed_files_writes_the_others_and_names_the_failed() {
+    batch_with_failed_files(
+        10,
+        "a_batch_with_failed_files_writes_the_others_and_names_the_failed",
+    );
+}
+
+#[test]
+fn a_large_batch_synced_by_file_system_writes_the_others_and_names_the_failed() {
+    batch_with_failed_files(
+        30,
+        "a_large_batch_synced_by_file_system_writes_the_others_and_names_the_failed",
+    );
+}
+
+/// `pin` over three directories of `per_dir` files each, three of which
+/// change while it waits for the registry; what it printed is compared with
+/// the snapshot `snapshot`.
+fn batch_with_failed_files(per_dir: usize, snapshot: &str) {
     let r = support::plain();
     r.seed_index("write/batch", "1", "write-batch");
     let digest = r.digest("write/batch", "1");
@@ -38,7 +58,7 @@ fn a_batch_with_failed_files_writes_the_others_and_names_the_failed() {
     let new = pod(&format!("write/batch@{digest} # 1"));
     let mut names = Vec::new();
     for sub in ["a", "b", "c"] {
-        for i in 0..10 {
+        for i in 0..per_dir {
             let name = format!("{sub}/f{i}.yaml");
             write(&d.join(&name), &old);
             names.push(name);
@@ -73,5 +93,5 @@ fn a_batch_with_failed_files_writes_the_others_and_names_the_failed() {
         text(&out.stdout),
         text(&out.stderr)
     );
-    filters(&[&d], &[(&digest, "DIGEST")]).bind(|| insta::assert_snapshot!(shown));
+    filters(&[&d], &[(&digest, "DIGEST")]).bind(|| insta::assert_snapshot!(snapshot, shown));
 }
