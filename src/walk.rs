@@ -230,13 +230,30 @@ pub fn walk(paths: &[PathBuf], options: &WalkOptions) -> Result<Walked, WalkErro
             &mut walked,
         );
     }
-    walked.files.sort();
+    sort_paths(&mut walked.files);
     walked.files.dedup();
     walked.named.sort();
     walked.named.dedup();
     walked.included.sort();
     walked.included.dedup();
     Ok(walked)
+}
+
+/// Sorts `paths` as `sort` does (by their components), splitting each path
+/// into components once rather than at every comparison: a walk of 50,000
+/// files spent a third of its time splitting paths again and again.
+fn sort_paths(paths: &mut Vec<PathBuf>) {
+    let order: Vec<usize> = {
+        let mut keyed: Vec<(Vec<std::path::Component<'_>>, usize)> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, path)| (path.components().collect(), i))
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, i)| i).collect()
+    };
+    let mut unsorted: Vec<Option<PathBuf>> = paths.drain(..).map(Some).collect();
+    paths.extend(order.into_iter().filter_map(|i| unsorted[i].take()));
 }
 
 /// Walks the directory `path` named on the command line, adding the
@@ -267,22 +284,69 @@ fn walk_dir(
                 || !entry.file_type().is_some_and(|t| t.is_dir())
                 || !VCS_DIRS.iter().any(|d| entry.file_name() == *d)
         })
-        .overrides(overrides.clone());
-    for entry in builder.build() {
-        match entry {
-            Ok(entry) => {
-                let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                let candidate = is_candidate(entry.path());
-                let included = includes.map(|i| is_included(i, cwd, entry.path()));
-                if is_file && included.unwrap_or(candidate) {
-                    walked.files.push(entry.path().to_path_buf());
-                    if !candidate {
-                        walked.included.push(entry.path().to_path_buf());
+        .overrides(overrides.clone())
+        .threads(crate::parallel::cpu_threads());
+    // Directories are read on several threads; each keeps what it found and
+    // hands it over when it ends (the caller sorts the files).
+    let found = std::sync::Mutex::new(Found::default());
+    builder.build_parallel().run(|| {
+        let mut mine = Handover {
+            found: Found::default(),
+            into: &found,
+        };
+        Box::new(move |entry| {
+            match entry {
+                Ok(entry) => {
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    let candidate = is_candidate(entry.path());
+                    let included = includes.map(|i| is_included(i, cwd, entry.path()));
+                    if is_file && included.unwrap_or(candidate) {
+                        mine.found.files.push(entry.path().to_path_buf());
+                        if !candidate {
+                            mine.found.included.push(entry.path().to_path_buf());
+                        }
                     }
                 }
+                Err(err) => mine.found.errors.push(WalkError::Walk(err)),
             }
-            Err(err) => walked.errors.push(WalkError::Walk(err)),
-        }
+            ignore::WalkState::Continue
+        })
+    });
+    let found = found
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    walked.files.extend(found.files);
+    walked.included.extend(found.included);
+    let mut errors = found.errors;
+    errors.sort_by_cached_key(ToString::to_string);
+    walked.errors.extend(errors);
+}
+
+/// What one walking thread found.
+#[derive(Default)]
+struct Found {
+    files: Vec<PathBuf>,
+    included: Vec<PathBuf>,
+    errors: Vec<WalkError>,
+}
+
+/// A walking thread's [`Found`], added to the shared one when the thread's
+/// visitor is dropped (its walk is over).
+struct Handover<'a> {
+    found: Found,
+    into: &'a std::sync::Mutex<Found>,
+}
+
+impl Drop for Handover<'_> {
+    fn drop(&mut self) {
+        let mine = std::mem::take(&mut self.found);
+        let mut all = self
+            .into
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        all.files.extend(mine.files);
+        all.included.extend(mine.included);
+        all.errors.extend(mine.errors);
     }
 }
 
@@ -343,6 +407,28 @@ fn is_excluded(overrides: &Override, cwd: &Path, path: &Path, is_dir: bool) -> b
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_sort_by_their_components() {
+        let mut paths: Vec<PathBuf> = [
+            "a-b/c.yaml",
+            "a/b.yaml",
+            "./z.yaml",
+            "../up.yaml",
+            "-dash.yaml",
+            "a/b/c.yaml",
+            "/abs.yaml",
+            "a.yaml",
+            "a/b.yaml",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let mut expected = paths.clone();
+        expected.sort();
+        sort_paths(&mut paths);
+        assert_eq!(paths, expected);
+    }
 
     #[test]
     fn candidates_are_yaml() {

@@ -14,6 +14,7 @@ pub mod kustomize;
 pub mod rules;
 mod workflow;
 pub mod yaml;
+mod yaml_fast;
 
 pub use workflow::is_workflow_path;
 

@@ -273,9 +273,49 @@ fn mend(text: &str, error: &DetectError, at: usize) -> Option<String> {
     Some(mended)
 }
 
-/// One parse; on error, the error and its byte offset.
+/// One parse; on error, the error and its byte offset. Text in the plain
+/// block style most manifests are written in is read by
+/// [`super::yaml_fast`]; anything else by `saphyr-parser`.
 fn parse_once(text: &str) -> Result<Tree, (DetectError, usize)> {
+    if let Some(events) = super::yaml_fast::events(text) {
+        return build(text, events.into_iter().map(Ok));
+    }
     let offsets = Offsets::new(text);
+    build(
+        text,
+        Parser::new_from_str(text).map(|item| {
+            item.map(|(event, span)| {
+                let start = offsets.byte(span.start.index());
+                (event, start, offsets.byte(span.end.index()))
+            })
+            .map_err(|err| yaml_error(&err, &offsets))
+        }),
+    )
+}
+
+/// The events `saphyr-parser` gives for `text`, positioned in bytes (for
+/// holding [`super::yaml_fast`] to them).
+#[cfg(test)]
+pub(super) fn parser_events(text: &str) -> Option<Vec<Positioned<'_>>> {
+    let offsets = Offsets::new(text);
+    Parser::new_from_str(text)
+        .map(|item| {
+            item.ok().map(|(event, span)| {
+                let start = offsets.byte(span.start.index());
+                (event, start, offsets.byte(span.end.index()))
+            })
+        })
+        .collect()
+}
+
+/// An event and the byte offsets where it starts and ends.
+pub(super) type Positioned<'t> = (Event<'t>, usize, usize);
+
+/// The tree of a stream of events.
+fn build<'t>(
+    text: &str,
+    events: impl Iterator<Item = Result<Positioned<'t>, (DetectError, usize)>>,
+) -> Result<Tree, (DetectError, usize)> {
     let mut tree = Tree::default();
     let mut anchors: Vec<(usize, NodeId)> = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
@@ -283,9 +323,8 @@ fn parse_once(text: &str) -> Result<Tree, (DetectError, usize)> {
     // For each open collection, whether it is a flow collection.
     let mut flow_stack: Vec<bool> = Vec::new();
 
-    for item in Parser::new_from_str(text) {
-        let (event, span) = item.map_err(|err| yaml_error(&err, &offsets))?;
-        let start = offsets.byte(span.start.index());
+    for item in events {
+        let (event, start, end) = item?;
         let node = match event {
             Event::Scalar(value, style, anchor, _tag) => {
                 let scalar = scalar(text, start, value.into_owned(), style, flow_depth > 0);
@@ -329,7 +368,7 @@ fn parse_once(text: &str) -> Result<Tree, (DetectError, usize)> {
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 if let Some(Open::Mapping { id, .. } | Open::Sequence { id }) = stack.last() {
-                    tree.extents[*id].end = offsets.byte(span.end.index()).max(start);
+                    tree.extents[*id].end = end.max(start);
                 }
                 stack.pop();
                 if flow_stack.pop() == Some(true) {
