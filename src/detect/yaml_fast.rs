@@ -16,7 +16,12 @@ use super::yaml::Positioned;
 
 /// The events of `text`, or `None` when it is not in the style read here.
 pub(super) fn events(text: &str) -> Option<Vec<Positioned<'_>>> {
-    if !text.is_ascii() || text.contains(['\t', '\r']) {
+    // Printable ASCII and line feeds only: the parser stops at a NUL and
+    // rejects other control characters.
+    if text
+        .bytes()
+        .any(|b| !(b == b'\n' || (b' '..=b'~').contains(&b)))
+    {
         return None;
     }
     let mut reader = Reader {
@@ -64,6 +69,9 @@ struct Reader<'t> {
     /// In a document: whether its root has come.
     document: Option<bool>,
 }
+
+/// The longest key the parser takes (its simple-key limit).
+const MAX_KEY: usize = 1024;
 
 /// Characters that cannot start a plain scalar here.
 const INDICATORS: &[u8] = b"-?:,[]{}#&*!|>'\"%@`";
@@ -326,7 +334,8 @@ fn key_end(text: &str, at: usize, end: usize) -> Option<usize> {
     let colon = (0..bytes.len())
         .find(|&i| bytes[i] == b':' && (i + 1 == bytes.len() || bytes[i + 1] == b' '))?;
     let key = &line[..colon];
-    if key.ends_with(' ') || key.contains(" #") {
+    // The parser takes no key longer than 1,024 characters.
+    if key.ends_with(' ') || key.contains(" #") || key.len() > MAX_KEY {
         return None;
     }
     Some(at + colon)
@@ -417,6 +426,19 @@ mod tests {
     }
 
     #[test]
+    fn keys_longer_than_the_parser_takes_are_left_to_it() {
+        let longest = format!("{}: v\n", "k".repeat(MAX_KEY));
+        assert!(agrees(&longest, "longest key"));
+        for text in [
+            format!("{}: v\n", "k".repeat(MAX_KEY + 1)),
+            format!("- {}: v\n", "k".repeat(MAX_KEY + 1)),
+        ] {
+            assert!(events(&text).is_none());
+            assert!(crate::detect::yaml::parser_events(&text).is_none());
+        }
+    }
+
+    #[test]
     fn leaves_other_styles_to_the_parser() {
         for text in [
             "a: [1, 2]\n",
@@ -433,6 +455,8 @@ mod tests {
             "  a: 1\n b: 2\n",
             "a: é\n",
             "a: 'x'#c\n",
+            "image: nginx:1.25\0\0",
+            "a: 1 # x\u{7f}\n",
             "a: \"x\"#c\n",
         ] {
             assert!(events(text).is_none(), "read fast: {text:?}");

@@ -50,7 +50,7 @@ fn parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec
 /// its new bytes, never a mix. Returns the failures, in the order of
 /// `changes`.
 pub fn write(changes: &[FileChange]) -> Vec<WriteFailure> {
-    let durability = Durability::for_batch(changes.len());
+    let durability = Durability::for_batch(changes);
     let mut failed: Vec<(usize, WriteError)> = Vec::new();
     // Stage 1: every temporary file written, its permissions set, synced
     // (file by file, or below with its whole file system).
@@ -77,7 +77,12 @@ pub fn write(changes: &[FileChange]) -> Vec<WriteFailure> {
             for (entry, result) in ready.into_iter().zip(synced) {
                 match result {
                     Ok(()) => kept.push(entry),
-                    Err(error) => failed.push((entry.0, WriteError::Write(error))),
+                    Err(error) => {
+                        // Removed as it drops: no longer ours to clean up.
+                        let temp = entry.2.temp.to_path_buf();
+                        lock_temporaries().retain(|p| p != &temp);
+                        failed.push((entry.0, WriteError::Write(error)));
+                    }
                 }
             }
             ready = kept;
@@ -103,7 +108,9 @@ pub fn write(changes: &[FileChange]) -> Vec<WriteFailure> {
             parallel(&dirs, |dir| sync_directory(dir));
         }
         Durability::FileSystems => {
-            sync_file_systems(&dirs);
+            if !sync_file_systems(&dirs) {
+                parallel(&dirs, |dir| sync_directory(dir));
+            }
         }
     }
     // Temporary files not renamed are removed as their handles drop; then
@@ -251,7 +258,8 @@ fn replace(prepared: &Prepared, path: &Path, original: &str) -> Result<(), Write
 enum Durability {
     /// Each temporary file synced, then each directory.
     Files,
-    /// Linux, a batch of at least [`SYNCFS_BATCH`] files: each file system
+    /// Linux, a batch of at least [`SYNCFS_BATCH`] files on file systems
+    /// whose `syncfs` reports errors ([`syncfs_reports_errors`]): each file system
     /// holding them synced once (`syncfs`) after the temporary files are
     /// written and once after the renames: two syncs instead of one per file
     /// and one per directory. 2,000 files, each in its own directory, took
@@ -267,13 +275,46 @@ enum Durability {
 const SYNCFS_BATCH: usize = 64;
 
 impl Durability {
-    fn for_batch(files: usize) -> Self {
-        if cfg!(target_os = "linux") && files >= SYNCFS_BATCH {
+    fn for_batch(changes: &[FileChange]) -> Self {
+        if changes.len() >= SYNCFS_BATCH && syncfs_reports_errors(changes) {
             Self::FileSystems
         } else {
             Self::Files
         }
     }
+}
+
+/// Whether `syncfs` reports the write-back errors of the file systems
+/// holding `changes`, as `fsync` would: Linux 5.8 or later (before, it
+/// returned success whatever happened), and no FUSE file system among them
+/// (where it succeeds without the server being asked to flush).
+#[cfg(target_os = "linux")]
+fn syncfs_reports_errors(changes: &[FileChange]) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    /// `FUSE_SUPER_MAGIC`, the `f_type` of every FUSE file system.
+    const FUSE: u64 = 0x6573_5546;
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut version = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (version.next().unwrap_or(0), version.next().unwrap_or(0));
+    if (major, minor) < (5, 8) {
+        return false;
+    }
+    let mut devices = std::collections::HashSet::new();
+    changes.iter().all(|change| {
+        let dir = directory_of(&change.path);
+        let Ok(meta) = std::fs::metadata(dir) else {
+            return false;
+        };
+        !devices.insert(meta.dev())
+            || rustix::fs::statfs(dir).is_ok_and(|fs| fs.f_type as u64 != FUSE)
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn syncfs_reports_errors(_changes: &[FileChange]) -> bool {
+    false
 }
 
 /// Syncs each file system holding one of `dirs`, once; false when a sync
