@@ -19,6 +19,13 @@ pub enum HelmStyle {
     TagSuffix,
 }
 
+/// How Helm image maps are pinned: `[helm] style` and `[helm] reads-digest`.
+#[derive(Debug, Clone, Default)]
+pub struct HelmOptions {
+    pub style: HelmStyle,
+    pub reads_digest: ReadsDigest,
+}
+
 /// `[helm] reads-digest`: the values files (globs, matched as include globs
 /// are: against the path relative to the working directory, or the file
 /// name) whose charts read an image map's `digest` key although the map has

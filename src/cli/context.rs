@@ -176,6 +176,17 @@ impl Context {
         Ok(Some(CacheOptions { dir, ttl, offline }))
     }
 
+    /// `[helm] style` and `[helm] reads-digest`, as the jobs take them.
+    pub(crate) fn helm_options(&self) -> anyhow::Result<digestpin::helm::HelmOptions> {
+        Ok(digestpin::helm::HelmOptions {
+            style: match self.settings.helm_style {
+                digestpin::config::HelmStyle::TagSuffix => digestpin::helm::HelmStyle::TagSuffix,
+                digestpin::config::HelmStyle::Auto => digestpin::helm::HelmStyle::Auto,
+            },
+            reads_digest: digestpin::helm::ReadsDigest::new(&self.settings.helm_reads_digest)?,
+        })
+    }
+
     /// Walks and scans; walk errors and unreadable files are reported here.
     pub(crate) fn scan(
         &mut self,

@@ -137,7 +137,7 @@ pub(super) fn run_set(global: &Global, args: &SetArgs) -> anyhow::Result<Status>
         digest: digest.to_string(),
         tag,
     };
-    let outcome = set::set(&files, &[target], ctx.settings.style);
+    let outcome = set::set(&files, &[target], ctx.settings.style, &ctx.helm_options()?);
     let subject = format!("Set {image} to {digest}");
     let commit = Some((&args.commit, subject.as_str()));
     let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
@@ -205,7 +205,7 @@ pub(super) fn run_rollback(global: &Global, args: &RollbackArgs) -> anyhow::Resu
         digest: choice.digest.clone(),
         tag: choice.tag.clone(),
     };
-    let outcome = set::set(&files, &[target], ctx.settings.style);
+    let outcome = set::set(&files, &[target], ctx.settings.style, &ctx.helm_options()?);
     let subject = format!("Roll back {image} to {}", choice.digest);
     let commit = Some((&args.commit, subject.as_str()));
     let status = ctx.finish(mode, outcome, messages, walk_failed, commit)?;
@@ -236,6 +236,7 @@ pub(super) fn run_promote(global: &Global, args: &PromoteArgs) -> anyhow::Result
         (&args.from, &args.to),
         &images,
         ctx.settings.style,
+        &ctx.helm_options()?,
     );
     ctx.commit_body = Some(promote::commit_body(&promotion.moves));
     if global.format == crate::report::Format::Markdown {

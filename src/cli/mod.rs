@@ -179,14 +179,12 @@ fn run_pin(global: &Global, args: &PinArgs) -> anyhow::Result<Status> {
     let mut ctx = Context::new(global, flags, mode, JobKind::Pin)?;
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
     let resolver = ctx.resolver(&args.registry)?;
+    let helm = ctx.helm_options()?;
     let options = PinOptions {
         style: ctx.settings.style,
         platform: ctx.settings.platform.clone(),
-        helm: match ctx.settings.helm_style {
-            digestpin::config::HelmStyle::TagSuffix => digestpin::helm::HelmStyle::TagSuffix,
-            digestpin::config::HelmStyle::Auto => digestpin::helm::HelmStyle::Auto,
-        },
-        helm_reads_digest: digestpin::helm::ReadsDigest::new(&ctx.settings.helm_reads_digest)?,
+        helm: helm.style,
+        helm_reads_digest: helm.reads_digest,
     };
     let outcome = jobs::pin::plan(&files, &resolver, &options);
     let cached = pinned_from_cache(&outcome.messages, &resolver);
@@ -264,7 +262,7 @@ fn run_unpin(global: &Global, args: &UnpinArgs) -> anyhow::Result<Status> {
         (false, PinStyle::Comment) => jobs::unpin::UnpinStyle::Comment,
     };
     let (files, messages, walk_failed) = ctx.scan(&args.paths)?;
-    let reads_digest = digestpin::helm::ReadsDigest::new(&ctx.settings.helm_reads_digest)?;
+    let reads_digest = ctx.helm_options()?.reads_digest;
     let outcome = jobs::unpin::unpin_with(&files, style, &reads_digest);
     let status = ctx.finish(mode, outcome, messages, walk_failed, None)?;
     done(&mut ctx, status)

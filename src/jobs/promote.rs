@@ -71,6 +71,7 @@ pub fn promote(
     (from, to): (&Path, &Path),
     images: &[String],
     style: PinStyle,
+    helm: &crate::helm::HelmOptions,
 ) -> Promotion {
     let source = side(from_files);
     let destination = side(to_files);
@@ -153,7 +154,7 @@ pub fn promote(
             });
         }
     }
-    let mut outcome = set::set(to_files, &targets, style);
+    let mut outcome = set::set(to_files, &targets, style, helm);
     outcome.summary.failed += failed;
     notes.append(&mut outcome.messages);
     outcome.messages = notes;

@@ -34,12 +34,17 @@ pub struct Target {
 /// Sets each reference to a target's image in `files` to the target's
 /// digest and tag. References that are not images (templated, unparsable)
 /// are reported as skipped and left alone.
-pub fn set(files: &[ScannedFile], targets: &[Target], style: PinStyle) -> Outcome {
+pub fn set(
+    files: &[ScannedFile],
+    targets: &[Target],
+    style: PinStyle,
+    helm: &crate::helm::HelmOptions,
+) -> Outcome {
     let mut outcome = Outcome::default();
     let mut fixes = Fixes::default();
     for file in files {
         outcome.summary.files += 1;
-        let fix = set_file(file, targets, style, &mut outcome);
+        let fix = set_file(file, targets, style, helm, &mut outcome);
         fixes.add(&outcome, file, fix);
     }
     outcome.apply_all(fixes);
@@ -59,6 +64,7 @@ fn set_file(
     file: &ScannedFile,
     targets: &[Target],
     style: PinStyle,
+    helm: &crate::helm::HelmOptions,
     outcome: &mut Outcome,
 ) -> FileFix<Message> {
     let mut fix = FileFix::default();
@@ -109,7 +115,7 @@ fn set_file(
         let alone = per_line.get(&site.line) == Some(&1);
         let value = match site.kind {
             FileKind::Kustomize => kustomize_edits(file, site, reference, target, &mut fix),
-            FileKind::HelmValues => helm_edits(file, site, reference, target, &mut fix),
+            FileKind::HelmValues => helm_edits(file, site, reference, target, helm, &mut fix),
             _ => {
                 let style = if json.contains(site.span.start) {
                     PinStyle::TagDigest
@@ -228,6 +234,7 @@ fn helm_edits(
     site: &Site,
     reference: &Reference,
     target: &Target,
+    helm: &crate::helm::HelmOptions,
     fix: &mut FileFix<Message>,
 ) -> Option<String> {
     let map = crate::detect::helm::locate(&file.text, &site.span)?;
@@ -237,8 +244,8 @@ fn helm_edits(
         map.pin(
             &file.text,
             &target.digest,
-            crate::helm::HelmStyle::Auto,
-            false,
+            helm.style,
+            helm.reads_digest.matches(&file.path),
         )
     };
     fix.edits.append(&mut edits);

@@ -150,6 +150,23 @@ fn a_chart_that_reads_a_digest_gets_a_digest_line_beside_its_tag() {
     let out = run(d, &["unpin", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(contents(d), input);
+
+    // `set` (and so rollback and promote) pins an unpinned map as `pin`
+    // does, the digest line included.
+    for (repository, tag) in IMAGES {
+        if repository == "hd/unused" {
+            continue;
+        }
+        let reference = format!("{repository}:{tag}@{}", r.digest(repository, tag));
+        let out = online(d, r, &["set", &reference]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{reference}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(contents(d), updated);
 }
 
 #[test]
