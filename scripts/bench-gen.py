@@ -11,7 +11,8 @@
 - OUT/big: 50,000 small manifests (500 directories x 100 files), every
   reference already pinned (the steady state `check` guards in CI).
 
-Usage: bench-gen.py OUT REGISTRY-HOST
+Usage: bench-gen.py OUT REGISTRY-HOST [all|monorepo|big]
+(monorepo: the layout, images.txt and the tree; big: the 50,000 files)
 """
 
 import gzip
@@ -124,6 +125,9 @@ def big(out, host):
 
 if __name__ == "__main__":
     out, host = sys.argv[1], sys.argv[2]
-    images(out)
-    tree(out, host)
-    big(out, host)
+    part = sys.argv[3] if len(sys.argv) > 3 else "all"
+    if part in ("all", "monorepo"):
+        images(out)
+        tree(out, host)
+    if part in ("all", "big"):
+        big(out, host)
