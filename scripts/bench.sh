@@ -111,40 +111,24 @@ proxy() { # target-port: starts a latency proxy; sets $proxy_port
   wait_port "$proxy_port"
 }
 
-# median_here label command...: the median of $mruns runs under
-# /usr/bin/time in the working directory, after one run not counted
-median_here() {
-  local label=$1 results=() line status
-  shift
-  "$@" >/dev/null 2>&1 || true
+# runs dir fresh label command...: the median of $mruns runs under
+# /usr/bin/time in dir, printed, in $secs and $kb. With fresh=copy each run
+# gets a fresh copy of the tree in dir (so `pin` always has everything to
+# do); with fresh=warm one run not counted comes first.
+runs() {
+  local dir=$1 fresh=$2 label=$3 results=() line status
+  shift 3
+  [ "$fresh" = copy ] || (cd "$dir" && "$@" >/dev/null 2>&1) || true
   for _ in $(seq "$mruns"); do
-    status=0
-    /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || status=$?
-    if [ "$status" -ge 2 ]; then
-      echo "  $label: failed (exit $status):" >&2
-      head -n 5 "$work/err" >&2
-      exit 2
+    if [ "$fresh" = copy ]; then
+      rm -rf "$dir"
+      cp -a "$work/gen/tree" "$dir"
+      # The copy's dirty pages are written back now, not charged to the
+      # command that writes next.
+      sync
     fi
-    results+=("$(tail -n 1 "$work/time")")
-  done
-  line=$(printf '%s\n' "${results[@]}" | sort -n | sed -n "$(( (mruns + 1) / 2 ))p")
-  read -r secs kb <<<"$line"
-  printf '  %-44s %7.2f s  %6d MB peak RSS\n' "$label" "$secs" $(( kb / 1024 ))
-}
-
-# median label command...: the median of $mruns runs under /usr/bin/time,
-# each in a fresh copy of the tree (so `pin` always has everything to do)
-median() {
-  local label=$1 results=() line
-  shift
-  for _ in $(seq "$mruns"); do
-    rm -rf "$work/run"
-    cp -a "$work/gen/tree" "$work/run"
-    # The copy's dirty pages are written back now, not charged to the
-    # command that writes next.
-    sync
-    local status=0
-    (cd "$work/run" && /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err") || status=$?
+    status=0
+    (cd "$dir" && /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err") || status=$?
     # 1 is a finding (pin --check, check); 2 is an error: a figure of a
     # failed run would mean nothing.
     if [ "$status" -ge 2 ]; then
@@ -158,6 +142,9 @@ median() {
   read -r secs kb <<<"$line"
   printf '  %-44s %7.2f s  %6d MB peak RSS\n' "$label" "$secs" $(( kb / 1024 ))
 }
+
+# median label command...: `runs` on fresh copies of the tree
+median() { runs "$work/run" copy "$@"; }
 
 ratio() { awk "BEGIN { printf \"%.1f\", $1 / $2 }"; }
 
@@ -302,13 +289,13 @@ monorepo_bench() {
   python3 scripts/bench-gen.py "$work/gen" "$host" big
   sync
   echo "offline (median of $mruns runs after one not counted):"
-  (cd "$work/gen/tree" && median_here "check (2,000 files)" "$bin" check .)
-  (cd "$work/gen/tree" && median_here "rg image: (2,000 files)" rg image: .)
-  local check_s rg_s check_rss
-  (cd "$work/gen/big" && median_here "check (50,000 files)" "$bin" check . && echo "$secs $kb" >"$work/check")
-  read -r check_s check_rss <"$work/check"
-  (cd "$work/gen/big" && median_here "rg image: (50,000 files)" rg image: . && echo "$secs" >"$work/rg")
-  read -r rg_s <"$work/rg"
+  local check_s rg_s
+  runs "$work/gen/tree" warm "check (2,000 files)" "$bin" check .
+  runs "$work/gen/tree" warm "rg image: (2,000 files)" rg image: .
+  runs "$work/gen/big" warm "check (50,000 files)" "$bin" check .
+  check_s=$secs
+  runs "$work/gen/big" warm "rg image: (50,000 files)" rg image: .
+  rg_s=$secs
 
   echo "ratios (goal):"
   local mb=$(( rss[tls] / 1024 ))
@@ -320,7 +307,6 @@ monorepo_bench() {
   printf '  %-44s %6s MB (<= 64 MB: %s)\n' "peak RSS of pin, TLS" "$mb" "$(verdict "$mb" '<=' 64)"
   printf '  %-44s %6sx  (<= 2x: %s)\n' "check / rg, 50,000 files" "$(ratio "$check_s" "$rg_s")" "$(verdict "$check_s / $rg_s" '<=' 2)"
   printf '  %-44s %6sx\n' "second pin --diff / first, TLS ($cache_note)" "$(ratio "${diff2[tls]}" "${diff[tls]}")"
-  : "$check_rss"
 }
 
 case $part in

@@ -55,8 +55,9 @@ pub fn write(changes: &[FileChange]) -> Vec<WriteFailure> {
     // Stage 1: every temporary file written, its permissions set, synced
     // (file by file, or below with its whole file system).
     let mut ready = Vec::new();
+    let sync_each = matches!(durability, Durability::Files);
     let prepared = parallel(changes, |change| {
-        prepare(&change.path, &change.updated, durability)
+        prepare(&change.path, &change.updated, sync_each)
     });
     for (i, (change, result)) in changes.iter().zip(prepared).enumerate() {
         match result {
@@ -64,29 +65,25 @@ pub fn write(changes: &[FileChange]) -> Vec<WriteFailure> {
             Err(error) => failed.push((i, WriteError::Write(error))),
         }
     }
-    if durability == Durability::FileSystems {
-        let dirs: Vec<&Path> = ready
-            .iter()
-            .map(|(_, c, _)| directory_of(&c.path))
-            .collect();
-        if !sync_file_systems(&dirs) {
-            // A write-back error somewhere on the file system: find out
-            // which of our files it touched, file by file.
-            let synced = parallel(&ready, |(_, _, temp)| sync_path(&temp.temp));
-            let mut kept = Vec::new();
-            for (entry, result) in ready.into_iter().zip(synced) {
-                match result {
-                    Ok(()) => kept.push(entry),
-                    Err(error) => {
-                        // Removed as it drops: no longer ours to clean up.
-                        let temp = entry.2.temp.to_path_buf();
-                        lock_temporaries().retain(|p| p != &temp);
-                        failed.push((entry.0, WriteError::Write(error)));
-                    }
+    if let Durability::FileSystems(roots) = &durability
+        && !sync_file_systems(roots)
+    {
+        // A write-back error somewhere on the file system: find out
+        // which of our files it touched, file by file.
+        let synced = parallel(&ready, |(_, _, temp)| sync_path(&temp.temp));
+        let mut kept = Vec::new();
+        for (entry, result) in ready.into_iter().zip(synced) {
+            match result {
+                Ok(()) => kept.push(entry),
+                Err(error) => {
+                    // Removed as it drops: no longer ours to clean up.
+                    let temp = entry.2.temp.to_path_buf();
+                    lock_temporaries().retain(|p| p != &temp);
+                    failed.push((entry.0, WriteError::Write(error)));
                 }
             }
-            ready = kept;
         }
+        ready = kept;
     }
     // Stage 2: the last look at each file, then the rename.
     let renamed = parallel(&ready, |(_, change, temp)| {
@@ -103,15 +100,8 @@ pub fn write(changes: &[FileChange]) -> Vec<WriteFailure> {
     // file system once), so the renames survive a crash.
     dirs.sort();
     dirs.dedup();
-    match durability {
-        Durability::Files => {
-            parallel(&dirs, |dir| sync_directory(dir));
-        }
-        Durability::FileSystems => {
-            if !sync_file_systems(&dirs) {
-                parallel(&dirs, |dir| sync_directory(dir));
-            }
-        }
+    if !matches!(&durability, Durability::FileSystems(roots) if sync_file_systems(roots)) {
+        parallel(&dirs, |dir| sync_directory(dir));
     }
     // Temporary files not renamed are removed as their handles drop; then
     // none of this batch's is left to remove on a signal.
@@ -212,7 +202,7 @@ fn process_is_alive(pid: u32) -> bool {
 /// Stage 1 for one file: a temporary file beside it with the new text and
 /// the file's permissions, synced, closed (so a batch of thousands holds no
 /// descriptor open) and registered for [`remove_temporaries`].
-fn prepare(path: &Path, text: &str, durability: Durability) -> Result<Prepared, std::io::Error> {
+fn prepare(path: &Path, text: &str, sync: bool) -> Result<Prepared, std::io::Error> {
     let dir = directory_of(path);
     let permissions = std::fs::metadata(path)?.permissions();
     // Made and registered under the lock, so an interruption either sees the
@@ -228,9 +218,12 @@ fn prepare(path: &Path, text: &str, durability: Durability) -> Result<Prepared, 
     let filled = temp
         .write_all(text.as_bytes())
         .and_then(|()| temp.as_file().set_permissions(permissions))
-        .and_then(|()| match durability {
-            Durability::Files => temp.as_file().sync_all(),
-            Durability::FileSystems => Ok(()),
+        .and_then(|()| {
+            if sync {
+                temp.as_file().sync_all()
+            } else {
+                Ok(())
+            }
         });
     if let Err(error) = filled {
         // Dropping `temp` removes it.
@@ -254,7 +247,7 @@ fn replace(prepared: &Prepared, path: &Path, original: &str) -> Result<(), Write
 }
 
 /// How a batch is made durable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 enum Durability {
     /// Each temporary file synced, then each directory.
     Files,
@@ -267,8 +260,9 @@ enum Durability {
     /// runs each); most of what remains is the file system freeing the
     /// replaced files (about 0.2 ms each on ext4 here, however many threads
     /// rename). A file system's sync also writes back what other programs
-    /// left dirty on it, which a small batch would pay for.
-    FileSystems,
+    /// left dirty on it, which a small batch would pay for. Holds one
+    /// directory on each of those file systems.
+    FileSystems(Vec<PathBuf>),
 }
 
 /// The smallest batch synced a file system at a time.
@@ -276,20 +270,19 @@ const SYNCFS_BATCH: usize = 64;
 
 impl Durability {
     fn for_batch(changes: &[FileChange]) -> Self {
-        if changes.len() >= SYNCFS_BATCH && syncfs_reports_errors(changes) {
-            Self::FileSystems
-        } else {
-            Self::Files
+        if changes.len() < SYNCFS_BATCH {
+            return Self::Files;
         }
+        file_systems_reporting_errors(changes).map_or(Self::Files, Self::FileSystems)
     }
 }
 
-/// Whether `syncfs` reports the write-back errors of the file systems
-/// holding `changes`, as `fsync` would: Linux 5.8 or later (before, it
-/// returned success whatever happened), and no FUSE file system among them
-/// (where it succeeds without the server being asked to flush).
+/// One directory on each file system holding `changes`, when `syncfs`
+/// reports their write-back errors as `fsync` would: Linux 5.8 or later
+/// (before, it returned success whatever happened), and no FUSE file system
+/// among them (where it succeeds without the server being asked to flush).
 #[cfg(target_os = "linux")]
-fn syncfs_reports_errors(changes: &[FileChange]) -> bool {
+fn file_systems_reporting_errors(changes: &[FileChange]) -> Option<Vec<PathBuf>> {
     use std::os::unix::fs::MetadataExt as _;
     /// `FUSE_SUPER_MAGIC`, the `f_type` of every FUSE file system.
     const FUSE: u64 = 0x6573_5546;
@@ -299,49 +292,41 @@ fn syncfs_reports_errors(changes: &[FileChange]) -> bool {
         .map(|n| n.parse::<u32>().unwrap_or(0));
     let (major, minor) = (version.next().unwrap_or(0), version.next().unwrap_or(0));
     if (major, minor) < (5, 8) {
-        return false;
+        return None;
     }
+    let mut dirs: Vec<&Path> = changes.iter().map(|c| directory_of(&c.path)).collect();
+    dirs.sort();
+    dirs.dedup();
     let mut devices = std::collections::HashSet::new();
-    changes.iter().all(|change| {
-        let dir = directory_of(&change.path);
-        let Ok(meta) = std::fs::metadata(dir) else {
-            return false;
-        };
-        !devices.insert(meta.dev())
-            || rustix::fs::statfs(dir).is_ok_and(|fs| fs.f_type as u64 != FUSE)
+    let mut roots = Vec::new();
+    for dir in dirs {
+        if devices.insert(std::fs::metadata(dir).ok()?.dev()) {
+            let fs = rustix::fs::statfs(dir).ok()?;
+            if fs.f_type as u64 == FUSE {
+                return None;
+            }
+            roots.push(dir.to_path_buf());
+        }
+    }
+    Some(roots)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn file_systems_reporting_errors(_changes: &[FileChange]) -> Option<Vec<PathBuf>> {
+    None
+}
+
+/// Syncs the file system holding each of `roots`; false when a sync failed
+/// (a write-back error somewhere on it).
+#[cfg(target_os = "linux")]
+fn sync_file_systems(roots: &[PathBuf]) -> bool {
+    roots.iter().all(|root| {
+        std::fs::File::open(root).is_ok_and(|handle| rustix::fs::syncfs(&handle).is_ok())
     })
 }
 
 #[cfg(not(target_os = "linux"))]
-fn syncfs_reports_errors(_changes: &[FileChange]) -> bool {
-    false
-}
-
-/// Syncs each file system holding one of `dirs`, once; false when a sync
-/// failed (a write-back error somewhere on it).
-#[cfg(target_os = "linux")]
-fn sync_file_systems(dirs: &[&Path]) -> bool {
-    use std::os::unix::fs::MetadataExt as _;
-    let mut devices = std::collections::HashSet::new();
-    let mut synced = true;
-    for dir in dirs {
-        let Ok(handle) = std::fs::File::open(dir) else {
-            synced = false;
-            continue;
-        };
-        let Ok(meta) = handle.metadata() else {
-            synced = false;
-            continue;
-        };
-        if devices.insert(meta.dev()) {
-            synced &= rustix::fs::syncfs(&handle).is_ok();
-        }
-    }
-    synced
-}
-
-#[cfg(not(target_os = "linux"))]
-fn sync_file_systems(_dirs: &[&Path]) -> bool {
+fn sync_file_systems(_roots: &[PathBuf]) -> bool {
     false
 }
 

@@ -211,18 +211,31 @@ impl Outcome {
         self.summary.failed > 0 || self.summary.file_errors > 0
     }
 
-    /// Applies a file's fix ([`FileFix::apply`]) and records the change and
-    /// its messages; a file whose check fails is left alone and reported.
-    pub fn apply(&mut self, file: &ScannedFile, fix: FileFix<Message>) {
+    /// Runs `fix_of` over each file (counting it) and applies the fixes it
+    /// returns together ([`Self::apply_all`]): the loop of every job that
+    /// rewrites file by file.
+    pub fn of_files<'a>(
+        files: &'a [ScannedFile],
+        mut fix_of: impl FnMut(&'a ScannedFile, &mut Outcome) -> Option<FileFix<Message>>,
+    ) -> Outcome {
+        let mut outcome = Outcome::default();
         let mut fixes = Fixes::default();
-        fixes.add(self, file, fix);
-        self.apply_all(fixes);
+        for file in files {
+            outcome.summary.files += 1;
+            if let Some(fix) = fix_of(file, &mut outcome) {
+                fixes.add(&outcome, file, fix);
+            }
+        }
+        outcome.apply_all(fixes);
+        outcome
     }
 
-    /// [`Self::apply`] for every fix gathered in `fixes`: the edits are
-    /// spliced and re-parsed on [`crate::parallel::cpu_threads`] threads,
-    /// and each fix's messages take the place they would have taken had it
-    /// been applied when it was added.
+    /// Applies each fix gathered in `fixes` ([`FileFix::apply`]) and records
+    /// the change and its messages; a file whose check fails is left alone
+    /// and reported. The edits are spliced and re-parsed on
+    /// [`crate::parallel::cpu_threads`] threads, and each fix's messages
+    /// take the place they would have taken had it been applied when it was
+    /// added.
     pub fn apply_all(&mut self, fixes: Fixes<'_>) {
         let applied = crate::parallel::map(
             &fixes.pending,

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Fixes, Location, Message, Outcome};
+use super::{Location, Message, Outcome};
 use crate::detect::{self, FileKind, Finding, ScalarStyle, Site, SkipReason};
 use crate::edit::{self, FileFix, PinSite, PinStyle};
 use crate::reference::Reference;
@@ -108,16 +108,9 @@ fn platform_for(site: &Site, options: &PinOptions) -> Option<Platform> {
 
 /// [`plan`] with the resolutions already made.
 pub fn plan_with(files: &[ScannedFile], resolved: &Resolutions, options: &PinOptions) -> Outcome {
-    let mut outcome = Outcome::default();
-    let mut fixes = Fixes::default();
-    for file in files {
-        outcome.summary.files += 1;
-        if let Some(fix) = plan_file(file, resolved, options, &mut outcome) {
-            fixes.add(&outcome, file, fix);
-        }
-    }
-    outcome.apply_all(fixes);
-    outcome
+    Outcome::of_files(files, |file, outcome| {
+        plan_file(file, resolved, options, outcome)
+    })
 }
 
 /// One file's fix, if it has references to pin and none failed.

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use super::{Fixes, Location, Message, Outcome};
+use super::{Location, Message, Outcome};
 use crate::detect::{FileKind, Finding, ScalarStyle, Site, SkipReason};
 use crate::edit::{self, Edit, FileFix, JsonDocuments, PinSite, PinStyle};
 use crate::reference::Reference;
@@ -40,15 +40,9 @@ pub fn set(
     style: PinStyle,
     helm: &crate::helm::HelmOptions,
 ) -> Outcome {
-    let mut outcome = Outcome::default();
-    let mut fixes = Fixes::default();
-    for file in files {
-        outcome.summary.files += 1;
-        let fix = set_file(file, targets, style, helm, &mut outcome);
-        fixes.add(&outcome, file, fix);
-    }
-    outcome.apply_all(fixes);
-    outcome
+    Outcome::of_files(files, |file, outcome| {
+        Some(set_file(file, targets, style, helm, outcome))
+    })
 }
 
 /// How many references each target's image has in `files`.

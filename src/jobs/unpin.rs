@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Fixes, Location, Message, Outcome};
+use super::{Location, Message, Outcome};
 use crate::detect::{FileKind, Finding, Site, SkipReason};
 use crate::edit::{Edit, FileFix, JsonDocuments};
 use crate::reference::Reference;
@@ -37,15 +37,14 @@ pub fn unpin_with(
     style: UnpinStyle,
     reads_digest: &crate::helm::ReadsDigest,
 ) -> Outcome {
-    let mut outcome = Outcome::default();
-    let mut fixes = Fixes::default();
-    for file in files {
-        outcome.summary.files += 1;
-        let fix = unpin_file(file, style, reads_digest.matches(&file.path), &mut outcome);
-        fixes.add(&outcome, file, fix);
-    }
-    outcome.apply_all(fixes);
-    outcome
+    Outcome::of_files(files, |file, outcome| {
+        Some(unpin_file(
+            file,
+            style,
+            reads_digest.matches(&file.path),
+            outcome,
+        ))
+    })
 }
 
 /// One file's [`unpin`].
