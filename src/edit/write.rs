@@ -133,15 +133,23 @@ const TEMP_PREFIX: &str = ".digestpin-";
 /// Temporary files being written now, for [`remove_temporaries`].
 static TEMPORARIES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
+/// Held shared while a temporary file is made and registered (so files are
+/// made on several threads at once), and for good by [`remove_temporaries`]
+/// (so none is made after it looked).
+static MAKING: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
 /// Removes the temporary files this process is writing (called when the
-/// process is interrupted). The returned guard stops any new temporary file
-/// from being made: hold it until the process exits.
-pub fn remove_temporaries() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    let mut paths = lock_temporaries();
-    for path in paths.drain(..) {
+/// process is interrupted), once every file being made is registered. The
+/// returned guard stops any new temporary file from being made: hold it
+/// until the process exits.
+pub fn remove_temporaries() -> std::sync::RwLockWriteGuard<'static, ()> {
+    let making = MAKING
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for path in lock_temporaries().drain(..) {
         let _ = std::fs::remove_file(path);
     }
-    paths
+    making
 }
 
 fn lock_temporaries() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
@@ -205,14 +213,16 @@ fn process_is_alive(pid: u32) -> bool {
 fn prepare(path: &Path, text: &str, sync: bool) -> Result<Prepared, std::io::Error> {
     let dir = directory_of(path);
     let permissions = std::fs::metadata(path)?.permissions();
-    // Made and registered under the lock, so an interruption either sees the
-    // file or stops it from being made.
+    // Made and registered under the shared lock, so an interruption either
+    // sees the file or stops it from being made.
     let mut temp = {
-        let mut paths = lock_temporaries();
+        let _making = MAKING
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let temp = tempfile::Builder::new()
             .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
             .tempfile_in(dir)?;
-        paths.push(temp.path().to_path_buf());
+        lock_temporaries().push(temp.path().to_path_buf());
         temp
     };
     let filled = temp
