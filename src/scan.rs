@@ -432,16 +432,28 @@ mod tests {
     #[test]
     fn files_larger_than_the_read_buffer_are_read_whole() {
         let dir = tempfile::tempdir().unwrap();
-        for size in [0, 1, READ_BUFFER - 1, READ_BUFFER, READ_BUFFER + 1, 3 * READ_BUFFER + 7] {
+        for size in [
+            0,
+            1,
+            READ_BUFFER - 1,
+            READ_BUFFER,
+            READ_BUFFER + 1,
+            3 * READ_BUFFER + 7,
+        ] {
             let path = dir.path().join(format!("f{size}"));
-            let text: String = (0..size).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let text: String = (0..size)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
             std::fs::write(&path, &text).unwrap();
             assert_eq!(read_text(&path).unwrap(), text, "{size} bytes");
         }
         let path = dir.path().join("latin1");
         std::fs::write(&path, b"image: caf\xe9\n").unwrap();
         assert!(matches!(read_text(&path), Err(FileError::NotUtf8)));
-        assert!(matches!(read_text(&dir.path().join("none")), Err(FileError::Read(_))));
+        assert!(matches!(
+            read_text(&dir.path().join("none")),
+            Err(FileError::Read(_))
+        ));
     }
 
     #[test]
