@@ -10,6 +10,7 @@
 //! this layer, in `auth`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -34,13 +35,15 @@ pub(super) struct Http {
     jobs: usize,
     retries: u32,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
-    /// Per endpoint: whether a request got an answer yet. Until one has,
-    /// requests wait for it, so the connection it opened (with HTTP/2, the
-    /// only one needed) is there for them instead of each racing to open
-    /// its own.
-    opened: Mutex<HashMap<String, Arc<tokio::sync::Mutex<bool>>>>,
-    /// Endpoints that stayed unreachable through every retry: later requests
-    /// to them fail at once with the same error instead of retrying again.
+    /// Per endpoint: whether a request got an answer yet, and the gate the
+    /// first requests pass one at a time until one has, so the connection
+    /// it opened (with HTTP/2, the only one needed) is there for the others
+    /// instead of each racing to open its own.
+    opened: Mutex<HashMap<String, Arc<Opened>>>,
+    /// Endpoints found unreachable: refused or failed connections through
+    /// every retry, or a timeout before the endpoint ever answered. Later
+    /// requests to them fail at once ([`ResolveError::Unreachable`])
+    /// instead of each waiting out its own retries or timeout.
     down: Mutex<HashMap<String, ResolveError>>,
     /// Hears of every attempt (`--verbose`).
     trace: Option<super::Trace>,
@@ -161,7 +164,7 @@ impl Http {
             .clone()
     }
 
-    fn opened(&self, url: &Url) -> Arc<tokio::sync::Mutex<bool>> {
+    fn opened(&self, url: &Url) -> Arc<Opened> {
         let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
         opened.entry(origin(url)).or_default().clone()
     }
@@ -206,16 +209,22 @@ impl Http {
                 .body(bytes.to_vec());
         }
         let started = std::time::Instant::now();
-        // The first request to an endpoint goes alone, so that the others
-        // share its connection (one HTTP/2 connection per registry).
+        // Until an endpoint has answered, its requests go one at a time, so
+        // that the others share the first one's connection (one HTTP/2
+        // connection per registry). An endpoint found down meanwhile stops
+        // the ones waiting.
         let opened = self.opened(url);
-        let mut answered = opened.lock().await;
-        let result = if *answered {
-            drop(answered);
+        let result = if opened.answered.load(Ordering::Acquire) {
             request.send().await
         } else {
+            let _gate = opened.gate.lock().await;
+            if let Some(error) = self.down(url) {
+                return Err(error);
+            }
             let result = request.send().await;
-            *answered = result.is_ok();
+            if result.is_ok() {
+                opened.answered.store(true, Ordering::Release);
+            }
             result
         };
         if let (Some(trace), Some(method)) = (&self.trace, shown) {
@@ -265,13 +274,7 @@ impl Http {
         let mut backoff = BACKOFF_START;
         let mut attempt = 0;
         loop {
-            let down = self
-                .down
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&origin(url))
-                .cloned();
-            if let Some(error) = down {
+            if let Some(error) = self.down(url) {
                 return Err(error);
             }
             let result = self
@@ -301,17 +304,50 @@ impl Http {
                 }
                 Err(err) => {
                     let error = transport_error(&err, url);
-                    if err.is_connect() {
+                    // A timeout where nothing ever answered: the endpoint
+                    // takes connections and says nothing (one that answered
+                    // before is only slow for this request).
+                    let silent =
+                        err.is_timeout() && !self.opened(url).answered.load(Ordering::Acquire);
+                    if err.is_connect() || silent {
                         self.down
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
-                            .insert(origin(url), error.clone());
+                            .entry(origin(url))
+                            .or_insert_with(|| error.clone());
                     }
                     return Err(error);
                 }
             }
             backoff = (backoff * 2).min(BACKOFF_MAX);
         }
+    }
+}
+
+/// An endpoint's first-answer gate (see [`Http::send_once`]).
+#[derive(Default)]
+struct Opened {
+    answered: AtomicBool,
+    gate: tokio::sync::Mutex<()>,
+}
+
+impl Http {
+    /// The error for a request to `url` when its endpoint was found down.
+    fn down(&self, url: &Url) -> Option<ResolveError> {
+        let down = self.down.lock().unwrap_or_else(|e| e.into_inner());
+        let earlier = down.get(&origin(url))?;
+        Some(ResolveError::Unreachable {
+            url: redact_url(url),
+            // An origin holds no user name or password.
+            origin: origin(url),
+            earlier: match earlier {
+                ResolveError::Timeout { .. } => "timed out".to_string(),
+                ResolveError::Tls { reason, .. } => format!("TLS error: {reason}"),
+                ResolveError::Connection { reason, .. } => format!("cannot connect: {reason}"),
+                other => other.kind().to_string(),
+            },
+            earlier_kind: earlier.kind(),
+        })
     }
 }
 

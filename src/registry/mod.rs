@@ -276,6 +276,15 @@ pub enum ResolveError {
     NonLoopback { url: String },
     #[error("credential helper {helper} failed: {reason}")]
     CredentialHelper { helper: String, reason: String },
+    /// A request not sent because an earlier one to the same endpoint
+    /// failed at the transport (see `Http::send_body`).
+    #[error("{origin} did not answer an earlier request ({earlier}); not asked ({url})")]
+    Unreachable {
+        url: String,
+        origin: String,
+        earlier: String,
+        earlier_kind: &'static str,
+    },
     #[error("not resolved")]
     NotAttempted,
     #[error("not in the cache (--offline)")]
@@ -303,6 +312,8 @@ impl ResolveError {
             ResolveError::InvalidResponse { .. } => "invalid response",
             ResolveError::NonLoopback { .. } => "refused (loopback only)",
             ResolveError::CredentialHelper { .. } => "credential helper failed",
+            // Grouped with the failure that stopped it.
+            ResolveError::Unreachable { earlier_kind, .. } => earlier_kind,
             ResolveError::NotAttempted => "not resolved",
             ResolveError::NotCached => "not in the cache",
         }

@@ -496,6 +496,54 @@ fn stalls_and_trickles_end_at_the_timeout() {
     }
 }
 
+/// A registry that takes connections and never answers costs one timeout,
+/// not one per reference: the first request goes alone (so the others can
+/// share its connection), and when it times out with nothing ever answered
+/// the endpoint is taken as down and the others are not sent. Which
+/// reference is the one asked is a race, so each line is checked against
+/// both of its forms and exactly one must be the timeout.
+#[test]
+fn a_registry_that_never_answers_costs_one_timeout_not_one_per_reference() {
+    seed("faults/silent");
+    let proxy = Proxy::start(support::plain().port, |_, _| {
+        Action::Stall(Duration::from_secs(60))
+    });
+    let references: Vec<String> = (0..20)
+        .map(|i| format!("{}/faults/silent:v{i}", proxy.host()))
+        .collect();
+    let mut args = vec![
+        "resolve",
+        "--loopback-only",
+        "--retries",
+        "0",
+        "--timeout",
+        "1",
+    ];
+    args.extend(references.iter().map(String::as_str));
+    let out = run(&args, &[]);
+    assert_eq!((out.code, out.stdout.as_str()), (Some(2), ""));
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), references.len(), "{}", out.stderr);
+    let mut asked = 0;
+    for (line, reference) in lines.iter().zip(&references) {
+        let tag = reference.rsplit(':').next().unwrap();
+        let url = format!("http://{}/v2/faults/silent/manifests/{tag}", proxy.host());
+        let timed_out = format!("{reference} error: timed out ({url})");
+        let not_asked = format!(
+            "{reference} error: http://{} did not answer an earlier request (timed out); not asked ({url})",
+            proxy.host()
+        );
+        if *line == timed_out {
+            asked += 1;
+        } else {
+            assert_eq!(*line, not_asked);
+        }
+    }
+    assert_eq!(asked, 1, "{}", out.stderr);
+    // One timeout of 1 s; one per reference would be 20 s.
+    assert!(out.elapsed < Duration::from_secs(8), "{:?}", out.elapsed);
+}
+
 #[test]
 fn redirects_to_another_origin_are_followed_and_loops_end() {
     let digest = seed("faults/moved");
