@@ -138,6 +138,17 @@ impl Policy {
 
 impl Config {
     /// Reads one file. Relative paths in it (`ca-file`) are taken relative
+    /// The settings the environment gives: `cache-ttl` from
+    /// `DIGESTPIN_CACHE_TTL` (an empty value is unset).
+    pub fn from_environment() -> Config {
+        Config {
+            cache_ttl: std::env::var(crate::settings::CACHE_TTL_VARIABLE)
+                .ok()
+                .filter(|value| !value.is_empty()),
+            ..Config::default()
+        }
+    }
+
     /// to the file's directory.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {

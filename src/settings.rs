@@ -20,9 +20,26 @@ pub enum Source {
     Default,
     /// A configuration file.
     File(PathBuf),
+    /// An environment variable (`DIGESTPIN_CACHE_TTL`, the only one read).
+    Environment(&'static str),
     /// A command-line flag.
     Flag,
 }
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Default => f.write_str("the default"),
+            Source::File(path) => write!(f, "from {}", path.display()),
+            Source::Environment(variable) => write!(f, "from {variable}"),
+            Source::Flag => f.write_str("from a flag"),
+        }
+    }
+}
+
+/// The environment variable that sets `cache-ttl`, between the files and
+/// the flags.
+pub const CACHE_TTL_VARIABLE: &str = "DIGESTPIN_CACHE_TTL";
 
 /// A setting that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +48,10 @@ pub enum SettingsError {
     Platform(PlatformError),
     #[error(transparent)]
     Mirror(#[from] MirrorError),
-    #[error("cache-ttl: {0}")]
-    CacheTtl(String),
+    #[error("cache-ttl ({from}): {problem}")]
+    CacheTtl { problem: String, from: String },
+    #[error("{key} ({from}): must be at least 1, not 0")]
+    Zero { key: &'static str, from: String },
 }
 
 /// Every setting, typed.
@@ -67,17 +86,42 @@ pub struct Settings {
 
 impl Settings {
     /// The defaults, then each file (lowest precedence first), then the
-    /// flags.
-    pub fn resolve(files: &[(PathBuf, Config)], flags: Config) -> Result<Settings, SettingsError> {
+    /// environment (`environment`, see [`Config::from_environment`]), then
+    /// the flags.
+    pub fn resolve(
+        files: &[(PathBuf, Config)],
+        environment: Config,
+        flags: Config,
+    ) -> Result<Settings, SettingsError> {
         let mut layers = vec![(Source::Default, Config::defaults())];
         for (path, config) in files {
             layers.push((Source::File(path.clone()), config.clone()));
         }
+        layers.push((Source::Environment(CACHE_TTL_VARIABLE), environment));
         layers.push((Source::Flag, flags));
         let merged = layers.iter().fold(Config::default(), |acc, (_, layer)| {
             acc.merged(layer.clone())
         });
         let defaults = Config::defaults();
+        // Where the value in force of `key` comes from, for errors.
+        let from = |key: &str| {
+            layers
+                .iter()
+                .rev()
+                .find(|(_, layer)| is_set(layer, key))
+                .map_or_else(String::new, |(source, _)| source.to_string())
+        };
+        for (key, zero) in [
+            ("jobs", merged.jobs == Some(0)),
+            ("timeout", merged.timeout == Some(0)),
+        ] {
+            if zero {
+                return Err(SettingsError::Zero {
+                    key,
+                    from: from(key),
+                });
+            }
+        }
         let platform = merged
             .platform
             .as_deref()
@@ -91,9 +135,12 @@ impl Settings {
             .map(|m| m.parse::<Mirror>())
             .collect::<Result<Vec<_>, _>>()?;
         let cache_ttl = match &merged.cache_ttl {
-            Some(text) => {
-                crate::registry::cache::parse_duration(text).map_err(SettingsError::CacheTtl)?
-            }
+            Some(text) => crate::registry::cache::parse_duration(text).map_err(|problem| {
+                SettingsError::CacheTtl {
+                    problem,
+                    from: from("cache-ttl"),
+                }
+            })?,
             None => crate::registry::cache::DEFAULT_CACHE_TTL,
         };
         // Every field is set in the defaults; `or(defaults)` only keeps the
@@ -191,12 +238,14 @@ mod tests {
             ..Config::default()
         };
         let flags = Config {
-            jobs: Some(0),
+            jobs: Some(2),
             mirrors: Some(vec!["docker.io=http://127.0.0.1:5000".into()]),
             ..Config::default()
         };
-        let settings = Settings::resolve(&[(PathBuf::from("a.toml"), file)], flags).unwrap();
-        assert_eq!(settings.jobs, 1);
+        let settings =
+            Settings::resolve(&[(PathBuf::from("a.toml"), file)], Config::default(), flags)
+                .unwrap();
+        assert_eq!(settings.jobs, 2);
         assert_eq!(settings.timeout, Duration::from_secs(5));
         assert_eq!(settings.retries, 4);
         assert_eq!(settings.style, PinStyle::Comment);
@@ -217,22 +266,84 @@ mod tests {
 
     #[test]
     fn cache_ttl_is_a_duration_from_the_layers() {
-        let settings = Settings::resolve(&[], Config::default()).unwrap();
+        let settings = Settings::resolve(&[], Config::default(), Config::default()).unwrap();
         assert_eq!(settings.cache_ttl, Duration::from_secs(300));
         let file = Config {
             cache_ttl: Some("1h30m".into()),
             ..Config::default()
         };
-        let settings = Settings::resolve(&[(PathBuf::from("a.toml"), file)], Config::default());
+        let settings = Settings::resolve(
+            &[(PathBuf::from("a.toml"), file)],
+            Config::default(),
+            Config::default(),
+        );
         assert_eq!(settings.unwrap().cache_ttl, Duration::from_secs(5400));
         let flags = Config {
             cache_ttl: Some("5 minutes".into()),
             ..Config::default()
         };
-        let err = Settings::resolve(&[], flags).unwrap_err().to_string();
+        let err = Settings::resolve(&[], Config::default(), flags)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
-            "cache-ttl: invalid duration `5 minutes`: expected e.g. 0, 30s, 5m, 1h30m or 7d"
+            "cache-ttl (from a flag): invalid duration `5 minutes`: expected e.g. 0, 30s, 5m, 1h30m or 7d"
+        );
+    }
+
+    #[test]
+    fn the_environment_sits_between_the_files_and_the_flags() {
+        let file = Config {
+            cache_ttl: Some("7d".into()),
+            ..Config::default()
+        };
+        let environment = Config {
+            cache_ttl: Some("0".into()),
+            ..Config::default()
+        };
+        let files = [(PathBuf::from("a.toml"), file)];
+        let settings = Settings::resolve(&files, environment.clone(), Config::default()).unwrap();
+        assert_eq!(settings.cache_ttl, Duration::ZERO);
+        assert_eq!(
+            settings.source("cache-ttl"),
+            Some(&Source::Environment("DIGESTPIN_CACHE_TTL"))
+        );
+        let flags = Config {
+            cache_ttl: Some("1h".into()),
+            ..Config::default()
+        };
+        let settings = Settings::resolve(&files, environment, flags).unwrap();
+        assert_eq!(settings.cache_ttl, Duration::from_secs(3600));
+        assert_eq!(settings.source("cache-ttl"), Some(&Source::Flag));
+    }
+
+    #[test]
+    fn zero_jobs_or_timeout_is_refused_wherever_it_is_set() {
+        let zero_jobs = Config {
+            jobs: Some(0),
+            ..Config::default()
+        };
+        let zero_timeout = Config {
+            timeout: Some(0),
+            ..Config::default()
+        };
+        let errors = [
+            Settings::resolve(&[], Config::default(), zero_jobs.clone()),
+            Settings::resolve(
+                &[(PathBuf::from("a.toml"), zero_jobs)],
+                Config::default(),
+                Config::default(),
+            ),
+            Settings::resolve(&[], Config::default(), zero_timeout),
+        ]
+        .map(|result| result.unwrap_err().to_string());
+        assert_eq!(
+            errors,
+            [
+                "jobs (from a flag): must be at least 1, not 0",
+                "jobs (from a.toml): must be at least 1, not 0",
+                "timeout (from a flag): must be at least 1, not 0",
+            ]
         );
     }
 
@@ -242,7 +353,7 @@ mod tests {
             platform: Some("linux".into()),
             ..Config::default()
         };
-        let err = Settings::resolve(&[], flags).unwrap_err();
+        let err = Settings::resolve(&[], Config::default(), flags).unwrap_err();
         assert!(matches!(err, SettingsError::Platform(_)), "{err}");
     }
 }

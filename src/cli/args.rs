@@ -355,8 +355,8 @@ pub(crate) struct RegistryArgs {
     /// GET each manifest and check that its sha256 is the digest the registry's HEAD named.
     #[arg(long)]
     pub(crate) verify_digest: bool,
-    /// How long a tag's answer is used from the cache, e.g. 30s, 5m, 1h; 0 turns the cache off [default: 5m]
-    #[arg(long, value_name = "DURATION", env = "DIGESTPIN_CACHE_TTL")]
+    /// How long a tag's answer is used from the cache, e.g. 30s, 5m, 1h; 0 turns the cache off (over DIGESTPIN_CACHE_TTL) [default: 5m]
+    #[arg(long, value_name = "DURATION")]
     pub(crate) cache_ttl: Option<String>,
     /// Answer only from the cache, whatever the age of its answers; send no request.
     #[arg(long)]

@@ -49,7 +49,7 @@ impl Context {
         let mut report = Report::new(mode, job, global.format);
         report.set_output(global.color, global.verbosity);
         Ok(Self {
-            settings: Settings::resolve(&files, flags)?,
+            settings: Settings::resolve(&files, Config::from_environment(), flags)?,
             report,
             walked: Vec::new(),
             requests: Arc::default(),

@@ -298,12 +298,13 @@ fn run_config(global: &Global, args: &ConfigArgs) -> anyhow::Result<Status> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let files = Config::discover_layers(&cwd, global.config.as_deref())?;
     // Every setting, the defaults included, under what the files say.
-    let settings = Settings::resolve(&files, Config::default())?;
+    let settings = Settings::resolve(&files, Config::from_environment(), Config::default())?;
     let sources: Vec<String> = settings.files().map(|s| display(s, &cwd)).collect();
     let mut report = Report::new(Mode::Check, JobKind::Config, global.format);
     report.set_output(global.color, global.verbosity);
     let origin = |key: &str| match settings.source(key) {
         Some(Source::File(path)) => format!("from {}", display(path, &cwd)),
+        Some(Source::Environment(variable)) => format!("from {variable}"),
         Some(Source::Flag) => "from a flag".to_string(),
         Some(Source::Default) | None => "default".to_string(),
     };

@@ -136,6 +136,15 @@ fn resolve_prints_json_records() {
 #[test]
 fn config_show_prints_every_setting_in_both_formats() {
     let dir = tempfile::tempdir().unwrap();
+    // Without the DIGESTPIN_CACHE_TTL=0 every test runs with.
+    let run = |dir: &std::path::Path, args: &[&str]| {
+        support::digestpin()
+            .env_remove("DIGESTPIN_CACHE_TTL")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap()
+    };
     let out = run(dir.path(), &["config", "--show"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
@@ -172,6 +181,52 @@ fn config_show_prints_every_setting_in_both_formats() {
             "sources": [".digestpin.toml"],
         })
     );
+
+    // The environment sits between the files and the flags, and says so;
+    // an empty value is unset; a bad one is named with where it came from.
+    let with_ttl = |value: &str, args: &[&str]| {
+        support::digestpin()
+            .env("DIGESTPIN_CACHE_TTL", value)
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    write(&dir.path().join(".digestpin.toml"), "cache-ttl = \"7d\"\n");
+    let cache_ttl = |out: &std::process::Output| {
+        text(&out.stdout)
+            .lines()
+            .filter(|line| line.starts_with("cache-ttl"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let out = with_ttl("0", &["config", "--show"]);
+    assert_eq!(
+        cache_ttl(&out),
+        "cache-ttl = \"0\"  # from DIGESTPIN_CACHE_TTL"
+    );
+    let out = with_ttl("", &["config", "--show"]);
+    assert_eq!(
+        cache_ttl(&out),
+        "cache-ttl = \"7d\"  # from .digestpin.toml"
+    );
+    let out = with_ttl("soon", &["check", "."]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (
+            Some(2),
+            "digestpin: error: cache-ttl (from DIGESTPIN_CACHE_TTL): invalid duration `soon`: expected e.g. 0, 30s, 5m, 1h30m or 7d\n".to_string()
+        )
+    );
+    let out = run(dir.path(), &["pin", "--check", "--jobs", "0", "."]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (
+            Some(2),
+            "digestpin: error: jobs (from a flag): must be at least 1, not 0\n".to_string()
+        )
+    );
+    std::fs::remove_file(dir.path().join(".digestpin.toml")).unwrap();
 
     // A format that does not fit is refused, with the reason.
     let out = run(dir.path(), &["--format", "sarif", "config", "--show"]);
