@@ -32,6 +32,7 @@ pub(crate) struct Context {
     requests: Arc<Mutex<RequestCounts>>,
     /// `--commit`: the message body, when not one line per rewrite.
     pub(crate) commit_body: Option<String>,
+    job: JobKind,
 }
 
 /// Requests sent, by endpoint (`scheme://host:port`) and method.
@@ -54,6 +55,7 @@ impl Context {
             walked: Vec::new(),
             requests: Arc::default(),
             commit_body: None,
+            job,
         })
     }
 
@@ -173,7 +175,15 @@ impl Context {
             );
             return Ok(None);
         };
-        Ok(Some(CacheOptions { dir, ttl, offline }))
+        Ok(Some(CacheOptions {
+            dir,
+            ttl,
+            offline,
+            revalidate: matches!(
+                self.job,
+                JobKind::Update | JobKind::Verify | JobKind::Resolve
+            ),
+        }))
     }
 
     /// `[helm] style` and `[helm] reads-digest`, as the jobs take them.

@@ -59,6 +59,13 @@ pub struct CacheOptions {
     pub ttl: Duration,
     /// Answer only from the cache, whatever the age; send no request.
     pub offline: bool,
+    /// Ask the registry again for what can change (what a tag names,
+    /// whether a digest still exists) whatever the age of the cached
+    /// answer, and still write the answers: for the commands whose point is
+    /// the registry's state now (`update`, `verify`, `resolve`). What a
+    /// digest names never changes and is still read. Offline, the cache
+    /// answers anyway.
+    pub revalidate: bool,
 }
 
 /// The cache directory: `$DIGESTPIN_CACHE_DIR`, else `$XDG_CACHE_HOME/digestpin`
@@ -253,6 +260,9 @@ impl Cache {
     /// A tag's answer at manifest URL `key` for `platform` (`None`: as the
     /// tag names it, index or manifest).
     pub(super) fn tag(&self, key: &str, platform: Option<&Platform>) -> Option<Resolved> {
+        if self.revalidates() {
+            return None;
+        }
         let key = tag_key(key, platform);
         let entry: TagEntry = self.read("tags", &key)?;
         if let Err(e) = crate::reference::validate_digest(&entry.digest) {
@@ -297,9 +307,17 @@ impl Cache {
 
     /// Whether the registry served the digest at `key` within the TTL.
     pub(super) fn exists(&self, key: &str) -> Option<bool> {
+        if self.revalidates() {
+            return None;
+        }
         let entry: DigestEntry = self.read("digests", key)?;
         self.served(entry.fetched, self.options.ttl)?;
         Some(true)
+    }
+
+    /// Whether answers that can change are asked again ([`CacheOptions::revalidate`]).
+    fn revalidates(&self) -> bool {
+        self.options.revalidate && !self.options.offline
     }
 
     /// Records that the digest at `key` exists, and what it names if known
@@ -452,6 +470,7 @@ mod tests {
                 dir: dir.to_path_buf(),
                 ttl: Duration::from_secs(ttl),
                 offline,
+                revalidate: false,
             },
             false,
         )
