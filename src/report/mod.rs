@@ -254,9 +254,15 @@ impl Report {
     /// Prints (human) or keeps (machine formats) a batch of records.
     fn emit(&mut self, mut batch: Vec<Record>) {
         self.normalise(&mut batch);
-        // Quiet: errors and results only, in every format's printed lines
-        // (a JSON or SARIF document keeps every record).
-        let shown = |r: &Record| !self.quiet() || r.stdout || r.level == Level::Error;
+        // Quiet: errors and results only (a check's findings among them), in
+        // every format's printed lines (a JSON or SARIF document keeps every
+        // record).
+        let finding = |r: &Record| {
+            self.mode == Mode::Check
+                && r.level == Level::Warning
+                && matches!(r.rule, "pinned" | "rewritten")
+        };
+        let shown = |r: &Record| !self.quiet() || r.stdout || r.level == Level::Error || finding(r);
         batch.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
         match self.format {
             Format::Human | Format::Markdown => {

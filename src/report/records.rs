@@ -1,10 +1,22 @@
 //! The record each library [`Message`] becomes: its level, rule and text.
 
+use digestpin::job::Mode;
 use digestpin::jobs::{Location, Message, Unmatched};
 
 use super::{Level, Record, Report};
 
 impl Report {
+    /// The level of a pin or rewrite: a note of what was (or would be) done,
+    /// a warning under `--check`, where each is a finding that fails the run
+    /// (so `--format github` annotates it and `-q` keeps it).
+    fn rewrite_level(&self) -> Level {
+        if self.mode == Mode::Check {
+            Level::Warning
+        } else {
+            Level::Note
+        }
+    }
+
     /// The record of one message; `None` for what is not told.
     pub(super) fn record(&self, message: &Message) -> Option<Record> {
         let record = match message {
@@ -17,7 +29,7 @@ impl Report {
                 digest: Some(digest.clone()),
                 ..Record::new(
                     Some(at),
-                    Level::Note,
+                    self.rewrite_level(),
                     "pinned",
                     format!("{} {reference} to {digest}", self.verb()),
                 )
@@ -27,7 +39,7 @@ impl Report {
                 to: Some(to.clone()),
                 ..Record::new(
                     Some(at),
-                    Level::Note,
+                    self.rewrite_level(),
                     "rewritten",
                     format!("{} {from} to {to}", self.verb()),
                 )

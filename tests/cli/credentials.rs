@@ -292,7 +292,7 @@ fn mirror_passwords_are_never_printed_in_any_format() {
         (
             Some(0),
             format!(
-                "# from .digestpin.toml\ninclude = []  # default\nexclude = []  # default\nstyle = \"comment\"  # default\njobs = 32  # default\ntimeout = 30  # default\nretries = 4  # default\nmirrors = [\"*=http://user:***@{}/\"]  # from .digestpin.toml\nverify-digest = false  # default\ncache-ttl = \"5m\"  # default\ncustom-resources = []  # default\n\n[policy]\ndeny-latest = false  # default\nallow = []  # default\n\n[helm]\nstyle = \"auto\"  # default\nreads-digest = []  # default\n",
+                "# from .digestpin.toml\ninclude = []  # default\nexclude = []  # default\nstyle = \"comment\"  # default\njobs = 32  # default\ntimeout = 30  # default\nretries = 4  # default\nmirrors = [\"*=http://user:***@{}/\"]  # from .digestpin.toml\nverify-digest = false  # default\ncache-ttl = \"0\"  # from DIGESTPIN_CACHE_TTL\ncustom-resources = []  # default\n\n[policy]\ndeny-latest = false  # default\nallow = []  # default\n\n[helm]\nstyle = \"auto\"  # default\nreads-digest = []  # default\n",
                 proxy.host()
             )
             .as_str(),

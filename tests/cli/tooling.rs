@@ -200,6 +200,12 @@ fn quiet_and_verbose_on_a_small_run() {
     insta::assert_snapshot!("quiet", outputs(&["pin", "-q", "."]));
     insta::assert_snapshot!("verbose", outputs(&["pin", "--verbose", "."]));
     insta::assert_snapshot!("quiet_check", outputs(&["check", "--quiet", "."]));
+    // Quiet keeps what a --check finds: the run fails on it.
+    insta::assert_snapshot!("quiet_pin_check", outputs(&["pin", "-q", "--check", "."]));
+    insta::assert_snapshot!(
+        "github_pin_check",
+        outputs(&["pin", "--format", "github", "--check", "."])
+    );
     // Quiet keeps errors.
     write(&d.join("gone.yaml"), &pod("tooling/gone:1.0"));
     insta::assert_snapshot!("quiet_error", outputs(&["pin", "-q", "."]));
