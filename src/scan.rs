@@ -41,6 +41,27 @@ pub enum FileError {
 }
 
 impl FileError {
+    /// Where in the file a parse error is (line, column, 1-based) and the
+    /// message without that place, for a record placed there.
+    pub fn located(&self) -> Option<(usize, usize, String)> {
+        let (what, error) = match self {
+            FileError::Yaml(error) => ("not valid YAML, skipped", error),
+            FileError::Dockerfile(error) => ("not a valid Dockerfile, skipped", error),
+            _ => return None,
+        };
+        let (DetectError::Yaml {
+            line,
+            column,
+            message,
+        }
+        | DetectError::Dockerfile {
+            line,
+            column,
+            message,
+        }) = error;
+        Some((*line, *column, format!("{what}: {message}")))
+    }
+
     /// Whether this problem fails the run (exit 2) rather than being a
     /// reported skip: a file that could not be read or is not text was not
     /// checked, so no gate may pass it.

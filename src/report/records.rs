@@ -87,10 +87,10 @@ impl Report {
                 format!("{reference}: {error}"),
             ),
             Message::FileSkipped { path, error } => {
-                Record::for_file(path, Level::Warning, "file-skipped", error.to_string())
+                file_record(path, Level::Warning, "file-skipped", error)
             }
             Message::FileFailed { path, error } => {
-                Record::for_file(path, Level::Error, "file-failed", error.to_string())
+                file_record(path, Level::Error, "file-failed", error)
             }
             Message::Unmatched {
                 path,
@@ -152,4 +152,21 @@ fn with_reference(
         reference: Some(reference.to_string()),
         ..Record::new(Some(at), level, rule, message)
     }
+}
+
+/// The record of a file passed over or failed: at the line and column of
+/// its parse error, when it has one.
+fn file_record(
+    path: &std::path::Path,
+    level: Level,
+    rule: &'static str,
+    error: &digestpin::scan::FileError,
+) -> Record {
+    let mut record = Record::for_file(path, level, rule, error.to_string());
+    if let Some((line, column, message)) = error.located() {
+        record.line = Some(line);
+        record.column = Some(column);
+        record.message = message;
+    }
+    record
 }

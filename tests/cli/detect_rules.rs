@@ -112,7 +112,7 @@ fn invalid_yaml_is_a_reported_skip_even_without_images() {
     assert_eq!(text(&out.stdout), "");
     assert_eq!(
         text(&out.stderr),
-        "bad.yaml: not valid YAML, skipped: line 4, column 1: while parsing a node, did not find expected node content\n"
+        "bad.yaml:4:1: not valid YAML, skipped: while parsing a node, did not find expected node content\n"
     );
     assert_eq!(out.status.code(), Some(0));
 }

@@ -160,11 +160,15 @@ fn color_always_wins_over_no_color_and_never_wins_on_a_terminal() {
             .unwrap();
         (out.status.code(), text(&out.stderr))
     };
-    let message = "not valid YAML, skipped: line 2, column 1: while parsing a node, did not find expected node content";
-    let plain = format!("bad.yaml: {message}\n");
+    let message =
+        "not valid YAML, skipped: while parsing a node, did not find expected node content";
+    let plain = format!("bad.yaml:2:1: {message}\n");
     assert_eq!(
         check("always"),
-        (Some(0), format!("bad.yaml: \u{1b}[33m{message}\u{1b}[0m\n"))
+        (
+            Some(0),
+            format!("bad.yaml:2:1: \u{1b}[33m{message}\u{1b}[0m\n")
+        )
     );
     assert_eq!(check("never"), (Some(0), plain.clone()));
     // Not a terminal: no colour.
