@@ -385,7 +385,14 @@ impl Cache {
         let text = match std::fs::read(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("cannot read cache entry {}: {e}", path.display())),
+            // One note per cause (a directory that cannot be read fails
+            // every entry alike), not one per entry.
+            Err(e) => {
+                return Err(format!(
+                    "cannot read cache entries under {}: {e}",
+                    self.options.dir.display()
+                ));
+            }
         };
         match serde_json::from_slice::<T>(&text) {
             Ok(entry) if entry.key() == key => Ok(Some(entry)),
@@ -404,7 +411,11 @@ impl Cache {
     fn write<T: Serialize>(&self, kind: &str, key: &str, entry: &T) {
         let path = self.path(kind, key);
         if let Err(e) = write_atomically(&path, entry) {
-            self.note(format!("cannot write cache entry {}: {e}", path.display()));
+            // One note per cause, not one per entry.
+            self.note(format!(
+                "cannot write cache entries under {}: {e}",
+                self.options.dir.display()
+            ));
         }
     }
 

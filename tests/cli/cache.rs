@@ -604,3 +604,24 @@ fn the_cache_directory_follows_the_environment() {
          digestpin: error: --offline: no cache directory (set DIGESTPIN_CACHE_DIR, XDG_CACHE_HOME or HOME)\n"
     );
 }
+
+/// A cache directory that cannot be used is one note per cause, not one per
+/// entry, and never a failure.
+#[test]
+fn an_unusable_cache_is_one_note_per_cause() {
+    let (dir, web, db) = tree("unusable");
+    let not_a_dir = tempfile::NamedTempFile::new().unwrap();
+    let proxy = proxy();
+    let _filters = settings(
+        &[dir.path(), not_a_dir.path()],
+        &[(&web, "WEB"), (&db, "DB")],
+    )
+    .bind_to_scope();
+    let out = output(&mut cached(
+        dir.path(),
+        &proxy.url(),
+        not_a_dir.path(),
+        &["pin", "--check"],
+    ));
+    insta::assert_snapshot!(whole(&out));
+}
