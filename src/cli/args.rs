@@ -69,8 +69,8 @@ pub(crate) enum Command {
     Retag(RetagArgs),
     /// Print a shell completion script (e.g. `digestpin completions bash > /etc/bash_completion.d/digestpin`).
     Completions(CompletionsArgs),
-    /// Print the manual page (roff), e.g. `digestpin man > digestpin.1`.
-    Man,
+    /// Print a manual page (roff): `digestpin man > digestpin.1`; `digestpin man pin` for a command's own; `--dir DIR` writes them all.
+    Man(ManArgs),
     /// List every change of a pinned reference in the git history, newest first.
     History(HistoryArgs),
     /// Set every reference to IMAGE to the digest given.
@@ -94,6 +94,16 @@ pub(crate) struct CompletionsArgs {
     /// The shell to complete in.
     #[arg(value_enum)]
     pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ManArgs {
+    /// The command whose page to print, e.g. `pin` or `cache clean` [default: digestpin's own page]
+    #[arg(value_name = "COMMAND")]
+    pub(crate) command: Vec<String>,
+    /// Write every page into DIR (digestpin.1, digestpin-pin.1, …) instead of printing one.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub(crate) dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -25,8 +25,8 @@ use digestpin::settings::{Settings, Source};
 
 pub use args::Args;
 use args::{
-    CacheCommand, CheckArgs, Command, ConfigArgs, ListArgs, PinArgs, ResolveArgs, UnpinArgs,
-    UpdateArgs, VerifyArgs,
+    CacheCommand, CheckArgs, Command, ConfigArgs, ListArgs, ManArgs, PinArgs, ResolveArgs,
+    UnpinArgs, UpdateArgs, VerifyArgs,
 };
 use context::Context;
 
@@ -79,7 +79,7 @@ pub(crate) struct Global {
 pub fn run(args: Args) -> anyhow::Result<Status> {
     match &args.command {
         Command::Completions(completions) => return Ok(print_completions(completions.shell)),
-        Command::Man => return print_man(),
+        Command::Man(args) => return print_man(args),
         _ => {}
     }
     if args.format == Format::Markdown
@@ -137,7 +137,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         Command::Config(args) => run_config(&global, &args),
         Command::Cache(command) => run_cache(&global, &command),
         Command::Retag(args) => retag::run(&global, &args),
-        Command::Completions(_) | Command::Man => unreachable!("handled above"),
+        Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),
         Command::History(args) => history::run_history(&global, &args),
         Command::Set(args) => history::run_set(&global, &args),
         Command::Rollback(args) => history::run_rollback(&global, &args),
@@ -155,15 +155,95 @@ fn print_completions(shell: clap_complete::Shell) -> Status {
     Status::Ok
 }
 
-/// `digestpin man`: the manual page clap_mangen makes from the flags'
-/// definition (its SUBCOMMANDS section lists every command).
-fn print_man() -> anyhow::Result<Status> {
+/// `digestpin man`: the manual pages clap_mangen makes from the flags'
+/// definition, one per command (digestpin.1 lists them, and adds the exit
+/// status, the environment and the files read).
+fn print_man(args: &ManArgs) -> anyhow::Result<Status> {
     use clap::CommandFactory as _;
-    let mut out = Vec::new();
-    clap_mangen::Man::new(Args::command()).render(&mut out)?;
-    crate::report::print_stdout(&String::from_utf8_lossy(&out));
+    let mut top = Args::command().disable_help_subcommand(true);
+    top.build();
+    if let Some(dir) = &args.dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        write_man_pages(&top, true, dir)?;
+        return Ok(Status::Ok);
+    }
+    let mut page = &top;
+    for word in &args.command {
+        let commands = || page.get_subcommands().filter(|c| !c.is_hide_set());
+        page = commands().find(|c| c.get_name() == word).ok_or_else(|| {
+            let names: Vec<&str> = commands().map(clap::Command::get_name).collect();
+            anyhow::anyhow!(
+                "`{}` has no command `{word}`: one of {}",
+                page.get_bin_name().unwrap_or(page.get_name()),
+                names.join(", ")
+            )
+        })?;
+    }
+    let text = man_page(page, args.command.is_empty())?;
+    crate::report::print_stdout(&String::from_utf8_lossy(&text));
     Ok(Status::Ok)
 }
+
+/// Writes the page of `command` and of each command under it into `dir`.
+fn write_man_pages(command: &clap::Command, top: bool, dir: &Path) -> anyhow::Result<()> {
+    let name = clap_mangen::Man::new(command.clone()).get_filename();
+    let path = dir.join(name);
+    std::fs::write(&path, man_page(command, top)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    for sub in command.get_subcommands().filter(|c| !c.is_hide_set()) {
+        write_man_pages(sub, false, dir)?;
+    }
+    Ok(())
+}
+
+/// One manual page; digestpin's own (`top`) with [`MAN_SECTIONS`] before
+/// its version.
+fn man_page(command: &clap::Command, top: bool) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut out)?;
+    if top {
+        let text = String::from_utf8_lossy(&out);
+        let at = text.find(".SH VERSION").unwrap_or(text.len());
+        out = format!("{}{MAN_SECTIONS}{}", &text[..at], &text[at..]).into_bytes();
+    }
+    Ok(out)
+}
+
+/// The sections of digestpin(1) that the flags cannot say (roff).
+const MAN_SECTIONS: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+Done, or nothing to do.
+.TP
+\fB1\fR
+A check found something: \fB\-\-check\fR found work, \fBcheck\fR found references not pinned by digest, \fBverify\fR found a moved tag or a missing digest.
+.TP
+\fB2\fR
+An error: a reference that did not resolve, a file that could not be read or written, a bad flag or setting.
+.SH ENVIRONMENT
+.TP
+\fBDIGESTPIN_CACHE_DIR\fR
+The cache directory (else \fB$XDG_CACHE_HOME/digestpin\fR, else \fB~/.cache/digestpin\fR; \fB~/Library/Caches/digestpin\fR on macOS, \fB%LOCALAPPDATA%\\digestpin\fR on Windows).
+.TP
+\fBDIGESTPIN_CACHE_TTL\fR
+How long a tag's answer is used from the cache, over the configuration files and under \fB\-\-cache\-ttl\fR; empty is unset.
+.TP
+\fBDOCKER_CONFIG\fR
+The directory of Docker's \fBconfig.json\fR, whose \fBauths\fR, \fBcredHelpers\fR and \fBcredsStore\fR give registry credentials (default \fB~/.docker\fR).
+.TP
+\fBNO_COLOR\fR
+No colour (\fB\-\-color\fR wins over it).
+.TP
+\fBHTTPS_PROXY\fR, \fBHTTP_PROXY\fR, \fBALL_PROXY\fR, \fBNO_PROXY\fR
+The proxy registry requests go through, as curl reads them.
+.SH FILES
+.TP
+\fB.digestpin.toml\fR
+Settings, found by walking up from the working directory, or the file named by \fB\-\-config\fR; flags win over the environment, which wins over the files.
+.TP
+\fB~/.docker/config.json\fR
+Registry credentials (see \fBDOCKER_CONFIG\fR).
+"#;
 
 /// Prints the machine-readable document and returns the status.
 pub(crate) fn done(ctx: &mut Context, status: Status) -> anyhow::Result<Status> {

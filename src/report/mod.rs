@@ -43,7 +43,7 @@ use digestpin::job::{JobKind, Mode};
 pub enum Format {
     /// Lines for people, with colour on a terminal.
     Human,
-    /// One JSON document (see README: "JSON output").
+    /// One JSON document (see README: "Output formats", and docs/output.schema.json).
     Json,
     /// SARIF 2.1.0, for code-scanning upload.
     Sarif,

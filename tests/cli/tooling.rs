@@ -148,6 +148,67 @@ fn the_man_page_is_made_from_the_flags() {
 }
 
 #[test]
+fn every_command_has_its_own_man_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["man", "--dir", "man"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    pages.sort();
+    let commands = [
+        "cache",
+        "cache-clean",
+        "cache-dir",
+        "check",
+        "completions",
+        "config",
+        "history",
+        "list",
+        "man",
+        "pin",
+        "promote",
+        "resolve",
+        "retag",
+        "rollback",
+        "set",
+        "unpin",
+        "update",
+        "verify",
+    ];
+    let mut want: Vec<String> = commands
+        .iter()
+        .map(|c| format!("digestpin-{c}.1"))
+        .collect();
+    want.push("digestpin.1".into());
+    want.sort();
+    assert_eq!(pages, want);
+    // digestpin.1 names each of them; `man COMMAND` prints the same page.
+    let top = std::fs::read_to_string(dir.path().join("man/digestpin.1")).unwrap();
+    for command in commands.iter().filter(|c| !c.contains('-')) {
+        assert!(
+            top.contains(&format!("digestpin\\-{command}(1)")),
+            "{command}"
+        );
+    }
+    let out = run(dir.path(), &["man", "cache", "clean"]);
+    assert_eq!(
+        text(&out.stdout),
+        std::fs::read_to_string(dir.path().join("man/digestpin-cache-clean.1")).unwrap()
+    );
+    let out = run(dir.path(), &["man", "cache", "nope"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (
+            Some(2),
+            "digestpin: error: `digestpin cache` has no command `nope`: one of clean, dir\n"
+                .to_string()
+        )
+    );
+}
+
+#[test]
 fn color_always_wins_over_no_color_and_never_wins_on_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
     write(&dir.path().join("bad.yaml"), "a: [\n");
