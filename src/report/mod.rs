@@ -56,7 +56,8 @@ pub enum Format {
 /// `--color`: when the human format is coloured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
-    /// On a terminal, unless `NO_COLOR` is set to a non-empty value.
+    /// On a terminal, unless `NO_COLOR` is set to a non-empty value or
+    /// `TERM` is `dumb`.
     Auto,
     /// Always (the flag wins over `NO_COLOR`).
     Always,
@@ -208,7 +209,8 @@ impl Report {
         };
         let color = format == Format::Human
             && std::io::stderr().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var_os("TERM").is_none_or(|term| term != "dumb");
         Self {
             mode,
             job,

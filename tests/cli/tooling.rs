@@ -236,6 +236,43 @@ fn color_always_wins_over_no_color_and_never_wins_on_a_terminal() {
     assert_eq!(check("auto"), (Some(0), plain));
 }
 
+/// On a terminal (util-linux `script` gives one): colour unless `TERM` is
+/// `dumb` or `--color never` says so, for clap's own messages too; off a
+/// terminal, `--color always` colours clap's messages as well.
+#[test]
+fn color_follows_the_flag_and_term_on_a_terminal_and_in_clap_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("bad.yaml"), "a: [\n");
+    let bin = env!("CARGO_BIN_EXE_digestpin");
+    let on_terminal = |term: &str, args: &str| {
+        let out = std::process::Command::new("script")
+            .env_remove("NO_COLOR")
+            .env("TERM", term)
+            .env("DOCKER_CONFIG", dir.path())
+            .current_dir(dir.path())
+            .args(["-q", "-e", "-c", &format!("{bin} {args}"), "/dev/null"])
+            .output()
+            .unwrap();
+        text(&out.stdout).contains('\u{1b}')
+    };
+    assert!(on_terminal("xterm", "check ."), "a terminal gets colour");
+    assert!(!on_terminal("dumb", "check ."), "TERM=dumb");
+    assert!(!on_terminal("xterm", "--color never check ."));
+    assert!(
+        on_terminal("xterm", "check --bogus"),
+        "clap colours on a terminal"
+    );
+    assert!(!on_terminal("xterm", "--color never check --bogus"));
+    assert!(!on_terminal("xterm", "--color=never pin --help"));
+    let out = run(dir.path(), &["--color", "always", "check", "--bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains('\u{1b}'),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn quiet_and_verbose_on_a_small_run() {
     let r = support::plain();
