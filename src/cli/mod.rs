@@ -425,7 +425,8 @@ fn run_cache(global: &Global, command: &CacheCommand) -> anyhow::Result<Status> 
     let dir = digestpin::registry::cache::default_dir()
         .context("no cache directory: set DIGESTPIN_CACHE_DIR, XDG_CACHE_HOME or HOME")?;
     // The job kind shapes findings and summaries, which `cache` has none of.
-    let report = Report::new(Mode::Check, JobKind::Config, global.format);
+    let mut report = Report::new(Mode::Check, JobKind::Config, global.format);
+    report.set_output(global.color, global.verbosity);
     match command {
         CacheCommand::Dir => report.cache_dir(&dir),
         CacheCommand::Clean => {

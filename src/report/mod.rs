@@ -765,6 +765,9 @@ impl Report {
 
     /// `cache clean`: what was removed, for people.
     pub fn cache_cleaned(&self, dir: &Path, removed: usize) {
+        if self.quiet() {
+            return;
+        }
         let entries = human::count(removed, "cached answer", "cached answers");
         self.note(&format!("removed {entries} from {}", dir.display()));
     }

@@ -346,6 +346,10 @@ fn cache_clean_empties_it_and_cache_dir_names_it() {
     insta::assert_snapshot!("clean", cache_command(&["cache", "clean"]));
     assert_eq!(entries(cache.path()), Vec::<PathBuf>::new());
     insta::assert_snapshot!("clean-again", cache_command(&["cache", "clean"]));
+    assert_eq!(
+        cache_command(&["cache", "clean", "-q"]),
+        "exit: Some(0)\n--- stdout\n--- stderr\n"
+    );
     let out = output(&mut cached(
         dir.path(),
         &proxy.url(),
