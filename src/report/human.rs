@@ -233,30 +233,40 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
 /// rules they break.
 pub fn check_summary(violations: &[Violation]) -> String {
     use digestpin::jobs::check::Problem;
-    let places = |problem: Option<&Problem>| {
+    let places = |problem: &dyn Fn(&Problem) -> bool| {
         violations
             .iter()
-            .filter(|v| problem.is_none_or(|p| &v.problem == p))
+            .filter(|v| problem(&v.problem))
             .map(|v| (&v.at.path, v.at.line, v.at.column))
             .collect::<std::collections::BTreeSet<_>>()
             .len()
     };
-    let (all, unpinned, latest) = (
-        places(None),
-        places(Some(&Problem::NotPinned)),
-        places(Some(&Problem::Latest)),
-    );
-    if latest == 0 {
+    let all = places(&|_| true);
+    let unpinned = places(&|p| p == &Problem::NotPinned);
+    let latest = places(&|p| p == &Problem::Latest);
+    let cannot = places(&|p| matches!(p, Problem::CannotPin(_)));
+    if latest == 0 && cannot == 0 {
         let verb = if all == 1 { "needs" } else { "need" };
         format!(
             "{} {verb} pinning; run `digestpin pin` on these files",
             count(all, "reference", "references")
         )
     } else {
+        // `digestpin pin` is no answer to what it cannot pin.
         let verb = if all == 1 { "fails" } else { "fail" };
+        let parts: Vec<String> = [
+            (unpinned, "not pinned"),
+            (latest, "using the `latest` tag"),
+            (cannot, "that digestpin cannot pin as written (fix by hand)"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
         format!(
-            "{} {verb} the check: {unpinned} not pinned, {latest} using the `latest` tag",
-            count(all, "reference", "references")
+            "{} {verb} the check: {}",
+            count(all, "reference", "references"),
+            parts.join(", ")
         )
     }
 }

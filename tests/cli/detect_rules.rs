@@ -41,7 +41,7 @@ pod.yaml:8:14: redis:7: not pinned and cannot be pinned: the value is escaped or
 ");
     assert_eq!(
         text(&out.stderr),
-        "3 references need pinning; run `digestpin pin` on these files\n"
+        "3 references fail the check: 3 that digestpin cannot pin as written (fix by hand)\n"
     );
     assert_eq!(out.status.code(), Some(1));
 
