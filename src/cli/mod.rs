@@ -285,12 +285,22 @@ fn run_check(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
         deny_latest: ctx.settings.deny_latest,
         allow: ctx.settings.allow.clone(),
     })?;
-    let (violations, messages, walk_failed) = ctx.scan_with(&args.paths, &|file| {
-        jobs::check::check_file(&file, &checker)
+    // Each file's violations, and how many values it holds where an image
+    // belongs (counted as pin counts what it found).
+    let (judged, messages, walk_failed) = ctx.scan_with(&args.paths, &|file| {
+        (
+            jobs::check::check_file(&file, &checker),
+            file.findings.len(),
+        )
     })?;
-    let violations: Vec<_> = violations.into_iter().flatten().collect();
+    let references: usize = judged.iter().map(|(_, n)| n).sum();
+    let files = judged.iter().filter(|(_, n)| *n > 0).count();
+    let violations: Vec<_> = judged.into_iter().flat_map(|(v, _)| v).collect();
     ctx.report.violations(&violations);
     ctx.report.messages(&messages);
+    if violations.is_empty() && !walk_failed {
+        ctx.report.all_pinned(references, files);
+    }
     let status = Status::of(walk_failed, !violations.is_empty());
     done(&mut ctx, status)
 }

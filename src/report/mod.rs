@@ -348,6 +348,23 @@ impl Report {
         });
     }
 
+    /// `check` that found nothing: how much it read, so that a run over the
+    /// wrong path does not pass in silence.
+    pub fn all_pinned(&self, references: usize, files: usize) {
+        if self.format != Format::Human || self.quiet() {
+            return;
+        }
+        self.note(&if references == 0 {
+            "no image reference found".to_string()
+        } else {
+            format!(
+                "checked {} in {}: none needs pinning",
+                human::count(references, "reference", "references"),
+                human::count(files, "file", "files")
+            )
+        });
+    }
+
     /// `verify`: one line per finding (standard output in human form).
     pub fn verified(&mut self, checked: usize, findings: &[Verified]) {
         let batch = findings

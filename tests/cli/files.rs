@@ -194,14 +194,15 @@ fn named_paths_that_are_passed_over_say_why() {
          linkdir: skipped: a symbolic link, not followed\n\
          linkdir/pod.yaml: skipped: reached through the symbolic link linkdir, not followed\n\
          pipe.yaml: skipped: not a regular file or directory\n\
-         vendor/pod.yaml: skipped: excluded by an exclude glob\n"
+         vendor/pod.yaml: skipped: excluded by an exclude glob\n\
+         checked 1 reference in 1 file: none needs pinning\n"
     );
 
     let out = run(d, &["check", "--include", "sub/**", "README.md"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         text(&out.stderr),
-        "README.md: skipped: not matched by any include glob\n"
+        "README.md: skipped: not matched by any include glob\nno image reference found\n"
     );
 }
 

@@ -23,7 +23,11 @@ fn an_included_file_with_another_name_is_pinned_as_a_dockerfile() {
     let out = run(d, &["check", "."]);
     assert_eq!(
         (out.status.code(), text(&out.stdout), text(&out.stderr)),
-        (Some(0), String::new(), String::new())
+        (
+            Some(0),
+            String::new(),
+            "no image reference found\n".to_string()
+        )
     );
 
     let out = online(d, r, &["pin", "--include", "build/*", "."]);
@@ -72,7 +76,8 @@ fn a_named_file_that_is_neither_is_skipped_with_its_reason() {
         (
             String::new(),
             "ci/Buildfile: skipped: its name is not one we read, it holds no YAML document we know, and line 2: its first instruction after the build arguments is RUN, not FROM\n\
-             ci/notes: skipped: its name is not one we read, it holds no YAML document we know, and line 1: `kind:` is not a Dockerfile instruction\n"
+             ci/notes: skipped: its name is not one we read, it holds no YAML document we know, and line 1: `kind:` is not a Dockerfile instruction\n\
+             no image reference found\n"
                 .to_string()
         )
     );

@@ -223,12 +223,12 @@ fn color_always_wins_over_no_color_and_never_wins_on_a_terminal() {
     };
     let message =
         "not valid YAML, skipped: while parsing a node, did not find expected node content";
-    let plain = format!("bad.yaml:2:1: {message}\n");
+    let plain = format!("bad.yaml:2:1: {message}\nno image reference found\n");
     assert_eq!(
         check("always"),
         (
             Some(0),
-            format!("bad.yaml:2:1: \u{1b}[33m{message}\u{1b}[0m\n")
+            format!("bad.yaml:2:1: \u{1b}[33m{message}\u{1b}[0m\nno image reference found\n")
         )
     );
     assert_eq!(check("never"), (Some(0), plain.clone()));
