@@ -217,15 +217,21 @@ impl Http {
         let result = if opened.answered.load(Ordering::Acquire) {
             request.send().await
         } else {
-            let _gate = opened.gate.lock().await;
+            let gate = opened.gate.lock().await;
             if let Some(error) = self.down(url) {
                 return Err(error);
             }
-            let result = request.send().await;
-            if result.is_ok() {
-                opened.answered.store(true, Ordering::Release);
+            if opened.answered.load(Ordering::Acquire) {
+                // Answered while this one waited: no longer one at a time.
+                drop(gate);
+                request.send().await
+            } else {
+                let result = request.send().await;
+                if result.is_ok() {
+                    opened.answered.store(true, Ordering::Release);
+                }
+                result
             }
-            result
         };
         if let (Some(trace), Some(method)) = (&self.trace, shown) {
             trace(&super::TraceEvent::Request {

@@ -544,6 +544,36 @@ fn a_registry_that_never_answers_costs_one_timeout_not_one_per_reference() {
     assert!(out.elapsed < Duration::from_secs(8), "{:?}", out.elapsed);
 }
 
+/// Only the first requests to an endpoint go one at a time, until one is
+/// answered; the rest are then in flight together (up to `--jobs`). Each
+/// request is held 200 ms at the proxy, which counts how many it holds at
+/// once.
+#[test]
+fn after_the_first_answer_requests_are_in_flight_together() {
+    for i in 0..12 {
+        seed(&format!("faults/together{i}"));
+    }
+    let held = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (h, m) = (Arc::clone(&held), Arc::clone(&most));
+    let proxy = Proxy::start(support::plain().port, move |_, _| {
+        let now = h.fetch_add(1, Ordering::SeqCst) + 1;
+        m.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(200));
+        h.fetch_sub(1, Ordering::SeqCst);
+        Action::Forward
+    });
+    let references: Vec<String> = (0..12)
+        .map(|i| format!("{}/faults/together{i}:v1", proxy.host()))
+        .collect();
+    let mut args = vec!["resolve", "--loopback-only", "--jobs", "32"];
+    args.extend(references.iter().map(String::as_str));
+    let out = run(&args, &[]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let most = most.load(Ordering::SeqCst);
+    assert!(most >= 4, "at most {most} requests in flight at once");
+}
+
 #[test]
 fn redirects_to_another_origin_are_followed_and_loops_end() {
     let digest = seed("faults/moved");
